@@ -1,0 +1,47 @@
+"""Back-office writes leave audit events too: every ModelAdmin in CivicPulse derives from AuditedAdmin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db import transaction
+from django.http import HttpRequest
+
+
+class AuditedAdmin(admin.ModelAdmin):
+    audit_created: str = ""
+    audit_changed: str = ""
+    audit_deleted: str = ""
+
+    def audit_unit(self, obj: Any) -> Any:
+        return None
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        from civicpulse.core.audit import audit_record
+
+        with transaction.atomic():
+            super().save_model(request, obj, form, change)
+            action = self.audit_changed if change else self.audit_created
+            if action:
+                audit_record(
+                    actor=request.user,
+                    action=action,
+                    target=obj,
+                    unit=self.audit_unit(obj),  # type: ignore[arg-type]
+                    data={"fields": ", ".join(form.changed_data), "via": "admin"},
+                )
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        from civicpulse.core.audit import audit_record
+
+        with transaction.atomic():
+            if self.audit_deleted:
+                audit_record(
+                    actor=request.user,
+                    action=self.audit_deleted,
+                    target=obj,  # type: ignore[arg-type]
+                    unit=self.audit_unit(obj),
+                    data={"via": "admin"},
+                )
+            super().delete_model(request, obj)

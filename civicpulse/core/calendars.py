@@ -1,0 +1,92 @@
+"""Loading working-day calendars: the official mainland China schedule plus a region's overrides."""
+
+from __future__ import annotations
+
+import functools
+
+import chinese_calendar
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from civicpulse.core.errors import NotFound
+from civicpulse.core.models import CalendarOverride, WorkCalendar
+from civicpulse.core.workdays import WorkingCalendar
+
+
+@functools.cache
+def official_cn_calendar() -> WorkingCalendar:
+    """The State Council schedule shipped by the `chinesecalendar` package (2004 to its last year).
+
+    The package lists every day of a holiday period, weekends included. Only the Monday-to-Friday ones are
+    kept: a weekend day is already off, so `is_working_day` gives the same answers and `holidays` stays
+    what it says, days off that would otherwise be working days.
+    """
+    holidays = frozenset(day for day in chinese_calendar.holidays if day.weekday() < 5)
+    workdays = frozenset(chinese_calendar.workdays)
+    years = frozenset(day.year for day in (*chinese_calendar.holidays, *chinese_calendar.workdays))
+    return WorkingCalendar(holidays=holidays, workdays=workdays, covered_years=years)
+
+
+def _base_calendar(base: str) -> WorkingCalendar:
+    if base == WorkCalendar.Base.CN_OFFICIAL:
+        return official_cn_calendar()
+    if base == WorkCalendar.Base.WEEKENDS_ONLY:
+        return WorkingCalendar(covers_all_years=True)
+    raise ValueError(f"unknown calendar base {base!r}")
+
+
+def calendar_for(code: str) -> WorkingCalendar:
+    """The calendar stored under `code`: its base schedule with the administrator's overrides applied."""
+    row = WorkCalendar.objects.filter(code=code).only("id", "base").first()
+    if row is None:
+        raise NotFound(
+            _("No working-day calendar with code %(code)s.") % {"code": code}, code="calendar_not_found"
+        )
+    base = _base_calendar(row.base)
+    holidays, workdays = set(base.holidays), set(base.workdays)
+    for day, is_working in CalendarOverride.objects.filter(calendar_id=row.id).values_list(
+        "date", "is_working_day"
+    ):
+        if is_working:
+            # Only a weekend needs listing to become a working day; a weekday just stops being a holiday.
+            if day.weekday() >= 5:
+                workdays.add(day)
+            holidays.discard(day)
+        else:
+            workdays.discard(day)
+            if day.weekday() < 5:
+                holidays.add(day)
+    return WorkingCalendar(
+        holidays=frozenset(holidays),
+        workdays=frozenset(workdays),
+        covered_years=base.covered_years,
+        covers_all_years=base.covers_all_years,
+    )
+
+
+def calendar_for_cli(region: str = "") -> tuple[str, WorkingCalendar]:
+    """The calendar for `region`, or for the default region when it is empty; returns (code, calendar).
+
+    Until the default calendar has been created (a fresh database), its code stands for the official
+    mainland schedule, so date arithmetic works out of the box. Any other unknown code is an error.
+    """
+    default = str(settings.CIVICPULSE["DEFAULT_CALENDAR"])
+    code = region or default
+    try:
+        return code, calendar_for(code)
+    except NotFound:
+        if code != default:
+            raise
+        return code, official_cn_calendar()
+
+
+def ensure_default_calendar() -> WorkCalendar:
+    calendar, _created = WorkCalendar.objects.get_or_create(
+        code="CN",
+        defaults={
+            "name_zh": "中国大陆法定工作日",
+            "name_en": "Mainland China statutory calendar",
+            "base": WorkCalendar.Base.CN_OFFICIAL,
+        },
+    )
+    return calendar

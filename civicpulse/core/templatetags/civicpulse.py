@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from django import template
+from django.utils.translation import get_language
+
+from civicpulse.core.audit import render_event
+from civicpulse.core.models import AuditEvent
+
+register = template.Library()
+
+
+@register.simple_tag
+def event_sentence(event: AuditEvent) -> str:
+    return render_event(event)
+
+
+@register.filter
+def localized(obj: object, field: str) -> str:
+    """`{{ service|localized:"name" }}` picks name_zh or name_en by the active language."""
+    suffix = "en" if (get_language() or "").startswith("en") else "zh"
+    value = getattr(obj, f"{field}_{suffix}", "") or getattr(obj, f"{field}_zh", "")
+    return str(value)

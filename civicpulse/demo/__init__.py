@@ -1,0 +1,1 @@
+"""The demo county: `civicpulse demo` builds a realistic county from a seed (see builder.py)."""

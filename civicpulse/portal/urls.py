@@ -1,0 +1,9 @@
+from django.urls import path
+
+from civicpulse.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("services/<str:code>/", views.service_guide, name="service_guide"),
+]

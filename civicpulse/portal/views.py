@@ -1,0 +1,52 @@
+"""Pages for citizens and the public: the service guide (办事指南) catalogue."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from civicpulse.accounts.enums import UnitKind
+from civicpulse.accounts.models import OrgUnit
+from civicpulse.catalogue import selectors
+from civicpulse.catalogue.enums import Channels, PowerKind
+from civicpulse.core.errors import NotFound
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    q = request.GET.get("q", "").strip()[:100]
+    unit_code = request.GET.get("unit", "")
+    power_kind = request.GET.get("power_kind", "")
+    channel = request.GET.get("channel", "")
+    unit = OrgUnit.objects.filter(code=unit_code).first() if unit_code else None
+    versions = selectors.published_version_list(
+        q=q,
+        unit=unit,
+        power_kind=power_kind if power_kind in PowerKind.values else "",
+        channel=channel if channel in Channels.values else "",
+    )
+    page = Paginator(versions, 25).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "q": q,
+        "unit_code": unit_code,
+        "power_kind": power_kind,
+        "channel": channel,
+        "units": OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT, services__isnull=False)
+        .distinct()
+        .order_by("code"),
+        "power_kinds": PowerKind.choices,
+        "channels": Channels.choices,
+    }
+    template = (
+        "portal/partials/service_results.html" if request.headers.get("HX-Request") else "portal/home.html"
+    )
+    return render(request, template, context)
+
+
+def service_guide(request: HttpRequest, code: str) -> HttpResponse:
+    try:
+        version = selectors.published_version_get(code=code)
+    except NotFound:
+        raise Http404 from None
+    return render(request, "portal/service_guide.html", {"version": version, "service": version.service})

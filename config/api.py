@@ -1,0 +1,50 @@
+"""The HTTP API: one NinjaAPI, one Router per app, one error shape {code, message, detail}."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import django_auth
+
+from civicpulse.accounts.api import router as org_router
+from civicpulse.catalogue.api import router as catalogue_router
+from civicpulse.core.api import router as core_router
+from civicpulse.core.errors import DomainError
+
+api = NinjaAPI(
+    title="CivicPulse API",
+    version="1",
+    description="Service catalogue, organisation, audit and working-day calendar.",
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def validation_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    body = {"code": "invalid_request", "message": _("The request is not valid."), "detail": exc.errors}
+    return api.create_response(request, body, status=422)
+
+
+@api.exception_handler(AuthenticationError)
+def authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    body = {"code": "not_authenticated", "message": _("Please sign in."), "detail": None}
+    return api.create_response(request, body, status=401)
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    body = {"code": "http_error", "message": str(exc), "detail": None}
+    return api.create_response(request, body, status=exc.status_code)
+
+
+api.add_router("/catalogue", catalogue_router)
+api.add_router("/org", org_router, auth=django_auth)
+api.add_router("", core_router)

@@ -1,0 +1,257 @@
+"""The demo county: deterministic from its seed, realistic in size, and flawed only where planted."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import models, transaction
+from django.test import Client
+
+from civicpulse.accounts.enums import Role, UnitKind, UserKind
+from civicpulse.accounts.models import OrgUnit, RoleAssignment, UnitCategory, User
+from civicpulse.catalogue import linter
+from civicpulse.catalogue.enums import VersionStatus
+from civicpulse.catalogue.models import Material, ProcedureVersion, Service, Step
+from civicpulse.catalogue.selectors import catalogue_lint
+from civicpulse.core.models import AuditEvent, WorkCalendar
+from civicpulse.demo import builder
+
+pytestmark = pytest.mark.django_db
+
+# Fields that hold primary keys or random salts: everything else must come out the same for the same seed.
+_SKIPPED_FIELDS = {"id", "password", "path", "target_id", "last_login"}
+
+
+@dataclass
+class Demo:
+    summary: builder.DemoSummary
+    command_output: str
+    digest_by_command: str
+    digest_by_build: str
+    progress: list[tuple[int, int, str]]
+
+
+def _natural_keys() -> dict[type[models.Model], dict[Any, str]]:
+    return {
+        OrgUnit: dict(OrgUnit.objects.values_list("pk", "code")),
+        UnitCategory: dict(UnitCategory.objects.values_list("pk", "code")),
+        WorkCalendar: dict(WorkCalendar.objects.values_list("pk", "code")),
+        User: dict(User.objects.values_list("pk", "username")),
+        Service: dict(Service.objects.values_list("pk", "code")),
+        ProcedureVersion: {
+            pk: f"{code} v{number}"
+            for pk, code, number in ProcedureVersion.objects.values_list("pk", "service__code", "number")
+        },
+    }
+
+
+def _digest() -> str:
+    """A hash of every demo row by natural fields: primary keys (which differ by database) are left out."""
+    keys = _natural_keys()
+    tables = {}
+    for model in (
+        UnitCategory,
+        OrgUnit,
+        User,
+        RoleAssignment,
+        Service,
+        ProcedureVersion,
+        Step,
+        Material,
+        AuditEvent,
+    ):
+        rows = []
+        for obj in model.objects.all():
+            row = {}
+            for f in model._meta.concrete_fields:
+                if f.name in _SKIPPED_FIELDS:
+                    continue
+                value = getattr(obj, f.attname)
+                if f.is_relation and value is not None:
+                    value = keys[f.related_model][value]
+                row[f.name] = value
+            rows.append(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False))
+        tables[model.__name__] = sorted(rows)
+    return hashlib.sha256(json.dumps(tables, ensure_ascii=False).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Demo]:
+    """Build the county twice into an empty database (once by the command, once by `build`), keep the second.
+
+    Building takes seconds, so the module shares one county; every test still runs in its own savepoint.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        empty = transaction.savepoint()
+        out = StringIO()
+        call_command("demo", "--seed", "2026", stdout=out, stderr=StringIO())
+        by_command = _digest()
+        transaction.savepoint_rollback(empty)
+        assert not OrgUnit.objects.exists()
+        progress: list[tuple[int, int, str]] = []
+        summary = builder.build(
+            seed=2026, progress=lambda done, total, stage: progress.append((done, total, stage))
+        )
+        yield Demo(summary, out.getvalue(), by_command, _digest(), progress)
+        transaction.set_rollback(True)
+
+
+def _published_versions() -> dict[str, int]:
+    return dict(
+        ProcedureVersion.objects.filter(status=VersionStatus.PUBLISHED).values_list("service__code", "number")
+    )
+
+
+def test_the_same_seed_builds_the_same_county(demo: Demo) -> None:
+    assert demo.digest_by_command == demo.digest_by_build
+
+
+def test_a_different_seed_draws_different_people() -> None:
+    import random
+
+    first = builder._County(random.Random(1), None)
+    second = builder._County(random.Random(2), None)
+    assert [first._person() for _ in range(20)] != [second._person() for _ in range(20)]
+
+
+def test_the_county_has_the_expected_shape(demo: Demo) -> None:
+    units = OrgUnit.objects.all()
+    departments = units.filter(kind=UnitKind.DEPARTMENT)
+    assert units.filter(kind=UnitKind.REGION).get().calendar.code == "CN"
+    assert 22 <= departments.count() <= 28
+    assert UnitCategory.objects.count() == 4
+    assert set(departments.values_list("category__code", flat=True)) == set(
+        UnitCategory.objects.values_list("code", flat=True)
+    )
+    for department in departments:
+        assert 1 <= department.children.filter(kind=UnitKind.SECTION).count() <= 3, department.code
+    assert units.filter(kind=UnitKind.HALL).count() == 2
+    windows = units.filter(kind=UnitKind.WINDOW)
+    assert 35 <= windows.count() <= 45
+    assert not windows.exclude(serving_unit__kind=UnitKind.DEPARTMENT).exists()
+
+
+def test_staff_sit_where_their_roles_are(demo: Demo) -> None:
+    staff = User.objects.filter(kind=UserKind.STAFF)
+    assert 280 <= staff.count() <= 320
+    assert staff.exclude(employee_number=None).count() == staff.count()
+    assert 0 < staff.filter(on_probation=True).count() <= 0.1 * staff.count()
+    kinds_by_role = {
+        Role.WINDOW_OFFICER: {UnitKind.WINDOW},
+        Role.APPROVER: {UnitKind.SECTION},
+        Role.DEPARTMENT_HEAD: {UnitKind.DEPARTMENT},
+        Role.QUALITY_OFFICER: {UnitKind.REGION},
+        Role.SUPERVISOR: {UnitKind.REGION},
+        Role.LEADER: {UnitKind.REGION},
+        Role.ADMINISTRATOR: {UnitKind.REGION},
+    }
+    for role, kinds in kinds_by_role.items():
+        assert set(RoleAssignment.objects.filter(role=role).values_list("unit__kind", flat=True)) == kinds, (
+            role
+        )
+    names = Counter(staff.values_list("full_name", flat=True))
+    assert len(names) > 0.9 * staff.count()
+    assert User.objects.filter(kind=UserKind.CITIZEN).count() == 1
+
+
+def test_the_catalogue_is_published_with_revisions(demo: Demo) -> None:
+    published = _published_versions()
+    assert 140 <= len(published) <= 160
+    assert demo.summary.published_services == len(published)
+    assert sum(1 for number in published.values() if number == 2) >= 15
+    assert ProcedureVersion.objects.filter(status=VersionStatus.RETIRED, number=1).count() >= 15
+    assert ProcedureVersion.objects.filter(status=VersionStatus.IN_REVIEW).exists()
+    assert not ProcedureVersion.objects.filter(author=None).exists()
+    versions = ProcedureVersion.objects.filter(status=VersionStatus.PUBLISHED)
+    assert versions.filter(promised_limit_days=0).count() >= 20  # immediate services
+    assert versions.exclude(fee_yuan=0).count() < versions.count() / 5  # most are free
+    for version in versions.prefetch_related("steps", "materials"):
+        assert 2 <= len(version.steps.all()) <= 6, version
+        assert 2 <= len(version.materials.all()) <= 8, version
+    names = Counter(Service.objects.values_list("responsible_unit", "name_zh"))
+    assert max(names.values()) == 1
+
+
+def test_every_published_version_passes_the_error_rules(demo: Demo) -> None:
+    published = _published_versions()
+    findings = catalogue_lint(services=Service.objects.all())
+    failing = [
+        f.as_dict()
+        for f in linter.blocking(findings)
+        if f.version is not None and published.get(f.service_code) == f.version
+    ]
+    assert failing == []
+
+
+def test_the_linter_finds_the_planted_flaws(demo: Demo) -> None:
+    findings = catalogue_lint(services=Service.objects.all())
+    errors = {f.rule for f in findings if f.severity == linter.Severity.ERROR}
+    warnings = {f.rule for f in findings if f.severity == linter.Severity.WARNING}
+    assert errors == {
+        "service.no_owner",
+        "service.overlapping_units",
+        "version.budget_above_promised",
+        "version.promised_above_statutory",
+        "version.no_materials",
+        "version.cycle",
+        "step.unreachable",
+        "step.no_unit",
+    }
+    assert {"step.no_role", "version.no_compression"} <= warnings
+    assert 10 <= len({f.service_code for f in findings}) <= 16
+    assert (demo.summary.lint_errors, demo.summary.lint_warnings) == (
+        len(linter.blocking(findings)),
+        len(findings) - len(linter.blocking(findings)),
+    )
+
+
+def test_the_history_follows_the_frozen_clock(demo: Demo) -> None:
+    times = AuditEvent.objects.values_list("occurred_at", flat=True)
+    assert min(times) >= builder.DEMO_NOW.replace(month=1, day=1)
+    assert max(times) <= builder.DEMO_NOW
+    assert max(User.objects.values_list("date_joined", flat=True)) <= builder.DEMO_NOW
+
+
+def test_progress_reaches_the_announced_total(demo: Demo) -> None:
+    done, total, _stage = demo.progress[-1]
+    assert done == total == builder.work_total()
+    assert [d for d, _t, _s in demo.progress] == list(range(1, total + 1))
+
+
+@pytest.mark.parametrize(("username", "role"), builder.DEMO_LOGINS)
+def test_each_demo_login_can_sign_in(demo: Demo, username: str, role: str) -> None:
+    assert Client().login(username=username, password=builder.DEMO_PASSWORD)
+    assert username in demo.command_output
+
+
+def test_the_admin_login_opens_the_back_office(demo: Demo) -> None:
+    admin = User.objects.get(username="admin")
+    assert admin.is_staff and admin.is_superuser
+    assert admin.role_codes() == {Role.ADMINISTRATOR}
+
+
+def test_the_command_prints_counts_and_logins(demo: Demo) -> None:
+    assert builder.DEMO_PASSWORD in demo.command_output
+    assert f"{demo.summary.staff}" in demo.command_output
+
+
+def test_the_command_refuses_a_database_with_units(demo: Demo) -> None:
+    units = OrgUnit.objects.count()
+    with pytest.raises(CommandError):
+        call_command("demo", stdout=StringIO(), stderr=StringIO())
+    assert OrgUnit.objects.count() == units
+
+
+def test_if_empty_skips_a_database_with_units(demo: Demo) -> None:
+    out = StringIO()
+    call_command("demo", "--if-empty", stdout=out, stderr=StringIO())
+    assert "skipped" in out.getvalue()
+    assert Service.objects.count() == demo.summary.services

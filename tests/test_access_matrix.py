@@ -1,0 +1,158 @@
+"""Every API operation and staff page, against every role: who gets in, who is refused.
+
+A role is refused with 401 (API, anonymous), a redirect to sign in (pages, anonymous), 403 (a list the
+user has no right to at all) or 404 (an object outside the user's scope, indistinguishable from missing).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from django.db import transaction
+
+from civicpulse.catalogue import services as cat
+from civicpulse.catalogue.models import Service
+from tests import factories
+
+ROLES = [
+    "anonymous",
+    "citizen",
+    "admin",
+    "head_a",
+    "quality_a",
+    "approver_a",
+    "head_b",
+    "window_officer",
+    "supervisor",
+    "leader",
+]
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str
+    method: str
+    path: str
+    allowed: frozenset[str]
+    body: dict | None = None
+    page: bool = False
+
+
+EVERYONE = frozenset(ROLES)
+DRAFT_VIEWERS = frozenset({"admin", "head_a", "quality_a", "supervisor", "leader"})
+EDITORS_A = frozenset({"admin", "head_a", "quality_a"})
+APPROVERS_A = frozenset({"admin", "head_a", "leader"})
+ORG_VIEWERS_A = frozenset({"admin", "head_a", "quality_a", "supervisor", "leader"})
+ALL_STAFF = frozenset(ROLES) - {"anonymous", "citizen"}
+AUDITORS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "leader"})
+
+
+def operations(ids: dict[str, int]) -> list[Op]:
+    draft = "/api/v1/catalogue/manage/services/SVC-1/versions/2"
+    return [
+        Op("public list", "GET", "/api/v1/catalogue/services", EVERYONE),
+        Op("public detail", "GET", "/api/v1/catalogue/services/SVC-1", EVERYONE),
+        Op("calendar add-days", "GET", "/api/v1/calendar/add-days?start=2025-09-30&n=5", EVERYONE),
+        Op("calendar between", "GET", "/api/v1/calendar/between?start=2025-09-30&end=2025-10-14", EVERYONE),
+        Op("lint", "GET", "/api/v1/catalogue/lint", DRAFT_VIEWERS | {"head_b"}),
+        Op("staff service list", "GET", "/api/v1/catalogue/manage/services", DRAFT_VIEWERS | {"head_b"}),
+        Op("draft detail", "GET", draft, DRAFT_VIEWERS),
+        Op("draft edit", "PATCH", draft, EDITORS_A, {"change_note": "x"}),
+        Op(
+            "service edit",
+            "PATCH",
+            "/api/v1/catalogue/manage/services/SVC-1",
+            EDITORS_A,
+            {"name_en": "Renamed"},
+        ),
+        Op(
+            "service create",
+            "POST",
+            "/api/v1/catalogue/manage/services",
+            EDITORS_A,
+            {
+                "code": "NEW-1",
+                "name_zh": "新事项",
+                "name_en": "New",
+                "power_kind": "licensing",
+                "responsible_unit_code": "dept-a",
+            },
+        ),
+        Op(
+            "new draft of other service",
+            "POST",
+            "/api/v1/catalogue/manage/services/SVC-2/versions",
+            EDITORS_A,
+        ),
+        Op("retire", "POST", "/api/v1/catalogue/manage/services/SVC-2/versions/1/retire", APPROVERS_A),
+        Op("unit list", "GET", "/api/v1/org/units", ALL_STAFF),
+        Op("unit detail", "GET", f"/api/v1/org/units/{ids['dept_a']}", ORG_VIEWERS_A),
+        Op("staff list", "GET", "/api/v1/org/staff", ALL_STAFF),
+        Op("staff detail", "GET", f"/api/v1/org/staff/{ids['owner_a']}", ORG_VIEWERS_A | {"approver_a"}),
+        Op("audit list", "GET", "/api/v1/audit", AUDITORS),
+        Op("portal home", "GET", "/", EVERYONE, page=True),
+        Op("service guide", "GET", "/services/SVC-1/", EVERYONE, page=True),
+        Op("staff catalogue", "GET", "/staff/catalogue/", DRAFT_VIEWERS | {"head_b"}, page=True),
+        Op("staff lint", "GET", "/staff/catalogue/lint/", DRAFT_VIEWERS | {"head_b"}, page=True),
+        Op("staff service", "GET", "/staff/catalogue/SVC-1/", DRAFT_VIEWERS, page=True),
+        Op("staff draft", "GET", "/staff/catalogue/SVC-1/versions/2/", DRAFT_VIEWERS, page=True),
+        Op("staff submit", "POST", "/staff/catalogue/SVC-1/versions/2/submit/", EDITORS_A, page=True),
+        Op("organisation", "GET", "/staff/organisation/", ALL_STAFF, page=True),
+        Op("unit page", "GET", f"/staff/organisation/{ids['dept_a']}/", ORG_VIEWERS_A, page=True),
+        Op("audit page", "GET", "/staff/audit/", AUDITORS, page=True),
+        Op("back office", "GET", "/admin/catalogue/service/", frozenset({"admin"}), page=True),
+    ]
+
+
+@pytest.fixture
+def world(county: factories.County):
+    factories.published_service(county, "SVC-1")
+    factories.published_service(county, "SVC-2", "失业保险金申领")
+    svc = Service.objects.get(code="SVC-1")
+    cat.version_create(actor=county.quality_a, service=svc)
+    county.admin.is_staff = county.admin.is_superuser = True
+    county.admin.save()
+    return county
+
+
+def _status(client, op: Op) -> int:
+    kwargs = {}
+    if op.method != "GET" and not op.page:
+        kwargs = {"data": json.dumps(op.body or {}), "content_type": "application/json"}
+    response = getattr(client, op.method.lower())(op.path, **kwargs)
+    return response.status_code
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", ROLES)
+def test_every_operation_admits_exactly_the_roles_that_may_use_it(world, client_for, role):
+    ids = {"dept_a": world.dept_a.pk, "owner_a": world.owner_a.pk}
+    user = None if role == "anonymous" else getattr(world, role)
+    failures = []
+    for op in operations(ids):
+        # Each operation runs in a savepoint so one role's write does not change the next operation's world.
+        sid = transaction.savepoint()
+        status = _status(client_for(user), op)
+        transaction.savepoint_rollback(sid)
+        if role in op.allowed:
+            ok = status in (200, 201) or (op.page and op.method == "POST" and status == 302)
+        elif role == "anonymous":
+            ok = status == 401 if not op.page else status == 302
+        elif op.path.startswith("/admin/"):
+            ok = status == 302
+        else:
+            ok = status in (403, 404)
+        if not ok:
+            failures.append(f"{op.name}: {role} got {status}")
+    assert not failures, "\n".join(failures)
+
+
+@pytest.mark.django_db
+def test_an_object_outside_scope_looks_exactly_like_a_missing_one(world, client_for):
+    client = client_for(world.head_b)
+    outside = client.get("/api/v1/catalogue/manage/services/SVC-1/versions/2")
+    missing = client.get("/api/v1/catalogue/manage/services/NOPE/versions/2")
+    assert outside.status_code == missing.status_code == 404
+    assert outside.json() == missing.json()
