@@ -35,7 +35,7 @@ class RoleAssignmentInline(admin.TabularInline):
 
 
 @admin.register(User)
-class UserAdmin(AuditedAdmin, DjangoUserAdmin):  # type: ignore[misc]
+class UserAdmin(AuditedAdmin, DjangoUserAdmin):
     list_display = ["username", "full_name", "kind", "org_unit", "employee_number", "on_probation"]
     list_filter = ["kind", "on_probation", "is_active"]
     search_fields = ["username", "full_name", "employee_number"]

@@ -32,7 +32,7 @@ class _DraftOnlyInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return obj is None or obj.status == VersionStatus.DRAFT
 
-    has_add_permission = has_change_permission  # type: ignore[assignment]
+    has_add_permission = has_change_permission
     has_delete_permission = has_change_permission
 
 

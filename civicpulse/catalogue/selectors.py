@@ -147,7 +147,7 @@ def catalogue_lint(*, services: QuerySet[Service]) -> list[linter.Finding]:
             to_attr="lintable_versions",
         )
     )
-    facts = [service_facts(s, s.lintable_versions) for s in services]  # type: ignore[attr-defined]
+    facts = [service_facts(s, s.lintable_versions) for s in services]
     return linter.lint_catalogue(facts, overlap_pool=_overlap_pool())
 
 

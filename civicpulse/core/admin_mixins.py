@@ -28,7 +28,7 @@ class AuditedAdmin(admin.ModelAdmin):
                     actor=request.user,
                     action=action,
                     target=obj,
-                    unit=self.audit_unit(obj),  # type: ignore[arg-type]
+                    unit=self.audit_unit(obj),
                     data={"fields": ", ".join(form.changed_data), "via": "admin"},
                 )
 
@@ -40,7 +40,7 @@ class AuditedAdmin(admin.ModelAdmin):
                 audit_record(
                     actor=request.user,
                     action=self.audit_deleted,
-                    target=obj,  # type: ignore[arg-type]
+                    target=obj,
                     unit=self.audit_unit(obj),
                     data={"via": "admin"},
                 )

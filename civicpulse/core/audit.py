@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.utils.functional import Promise
 
@@ -35,7 +36,7 @@ def is_registered(code: str) -> bool:
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: User | AnonymousUser | None,
     action: str,
     target: models.Model,
     unit: OrgUnit | None = None,

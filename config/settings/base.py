@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
@@ -64,8 +66,8 @@ TEMPLATES = [
 ]
 
 
-def _database(url: str) -> dict:
-    config = dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True)
+def _database(url: str) -> dict[str, Any]:
+    config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=600, conn_health_checks=True))
     if config["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the single writer; IMMEDIATE takes the write lock at BEGIN so two
         # writers queue on busy_timeout instead of failing with "database is locked" mid-transaction.
