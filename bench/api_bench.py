@@ -68,23 +68,40 @@ def main() -> None:
     args = parser.parse_args()
 
     var = Path(tempfile.mkdtemp(prefix="civicpulse-bench-"))
-    env = dict(os.environ, CIVICPULSE_VAR_DIR=str(var), DJANGO_SETTINGS_MODULE="config.settings.prod",
-               ALLOWED_HOSTS="127.0.0.1,localhost", SECURE_COOKIES="false", LOG_LEVEL="WARNING")
+    env = dict(
+        os.environ,
+        CIVICPULSE_VAR_DIR=str(var),
+        DJANGO_SETTINGS_MODULE="config.settings.prod",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        SECURE_COOKIES="false",
+        LOG_LEVEL="WARNING",
+    )
     if args.database_url:
         env["DATABASE_URL"] = args.database_url
     cli = str(BIN / "civicpulse")
     subprocess.run([cli, "migrate", "--noinput", "-v", "0"], env=env, check=True)
     subprocess.run([cli, "demo", "--if-empty"], env=env, check=True, stdout=subprocess.DEVNULL)
     code = subprocess.run(
-        [str(BIN / "python"), "-c",
-         "import django; django.setup(); from civicpulse.catalogue.models import Service; "
-         "print(Service.objects.filter(versions__status='published').order_by('code').first().code)"],
-        env=env, check=True, capture_output=True, text=True, cwd=ROOT,
+        [
+            str(BIN / "python"),
+            "-c",
+            "import django; django.setup(); from civicpulse.catalogue.models import Service; "
+            "print(Service.objects.filter(versions__status='published').order_by('code').first().code)",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
     ).stdout.strip()
     TARGETS["service guide page"] = f"/services/{code}/"
 
-    server = subprocess.Popen([cli, "serve", "--bind", f"127.0.0.1:{PORT}", "--workers", "2"], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [cli, "serve", "--bind", f"127.0.0.1:{PORT}", "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
@@ -107,10 +124,16 @@ def main() -> None:
                 refs.append(ref)
                 rates.append(rate)
                 ratios.append(rate / ref)
-            results[label] = {"path": path, "rps": statistics.median(rates),
-                              "reference_rps": statistics.median(refs), "ratio": statistics.median(ratios)}
-            print(f"{label:<32} {statistics.median(rates):8.0f} req/s   health {statistics.median(refs):8.0f}"
-                  f" req/s   ratio {statistics.median(ratios):.2f}")
+            results[label] = {
+                "path": path,
+                "rps": statistics.median(rates),
+                "reference_rps": statistics.median(refs),
+                "ratio": statistics.median(ratios),
+            }
+            print(
+                f"{label:<32} {statistics.median(rates):8.0f} req/s   health {statistics.median(refs):8.0f}"
+                f" req/s   ratio {statistics.median(ratios):.2f}"
+            )
         out = ROOT / "bench" / "results"
         out.mkdir(exist_ok=True)
         (out / f"api-{vendor}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

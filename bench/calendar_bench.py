@@ -13,10 +13,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 
-import chinese_calendar  # noqa: E402
+import chinese_calendar
 
-from civicpulse.core import workdays  # noqa: E402
-from civicpulse.core.calendars import official_cn_calendar  # noqa: E402
+from civicpulse.core import workdays
+from civicpulse.core.calendars import official_cn_calendar
 
 
 def naive_add(start: dt.date, n: int) -> dt.date:
@@ -45,7 +45,9 @@ def main() -> None:
     calendar = official_cn_calendar()
     starts = [dt.date(2024, 1, 1) + dt.timedelta(days=rng.randrange(0, 900)) for _ in range(20000)]
     cases = [(s, rng.choice([1, 5, 10, 20, 60])) for s in starts]
-    ours = measure("civicpulse add_working_days", lambda s, n: workdays.add_working_days(calendar, s, n), cases)
+    ours = measure(
+        "civicpulse add_working_days", lambda s, n: workdays.add_working_days(calendar, s, n), cases
+    )
     ref = measure("reference: day-by-day chinese_calendar loop", naive_add, cases)
     # Both must agree, or the comparison means nothing.
     assert all(workdays.add_working_days(calendar, s, n) == naive_add(s, n) for s, n in cases[:2000])

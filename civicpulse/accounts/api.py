@@ -1,6 +1,5 @@
 """Organisation API: units and staff, scoped to the subtrees the caller's roles cover."""
 
-
 from typing import Any
 
 from django.http import HttpRequest

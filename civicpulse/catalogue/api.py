@@ -1,6 +1,5 @@
 """Catalogue API: public reads of published procedures; staff reads and writes scoped by unit."""
 
-
 from typing import Any
 
 from django.http import HttpRequest

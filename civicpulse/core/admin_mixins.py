@@ -32,6 +32,30 @@ class AuditedAdmin(admin.ModelAdmin):
                     data={"fields": ", ".join(form.changed_data), "via": "admin"},
                 )
 
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Inline rows (calendar overrides, steps, materials, roles) are audited one by one."""
+        from civicpulse.core.audit import audit_record
+
+        with transaction.atomic():
+            super().save_formset(request, form, formset, change)
+            unit = self.audit_unit(form.instance)
+            for obj in formset.new_objects + [changed for changed, _fields in formset.changed_objects]:
+                audit_record(
+                    actor=request.user,
+                    action="core.record.saved",
+                    target=obj,
+                    unit=unit,
+                    data={"via": "admin"},
+                )
+            for obj in formset.deleted_objects:
+                audit_record(
+                    actor=request.user,
+                    action="core.record.deleted",
+                    target=obj,
+                    unit=unit,
+                    data={"via": "admin"},
+                )
+
     def delete_model(self, request: HttpRequest, obj: Any) -> None:
         from civicpulse.core.audit import audit_record
 

@@ -1,6 +1,5 @@
 """Audit log and working-day calendar endpoints."""
 
-
 import datetime as dt
 from typing import Any
 
@@ -52,6 +51,19 @@ class BetweenOut(Schema):
     working_days: int
     region: str
     uncovered_years: list[int]
+
+
+class HealthOut(Schema):
+    status: str
+    database: str
+
+
+@router.get("/health", response=HealthOut, tags=["operations"], summary="Liveness and database check")
+def health(request: HttpRequest) -> dict[str, str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+    return {"status": "ok", "database": connection.vendor}
 
 
 @router.get(

@@ -6,7 +6,7 @@ register_actions(
     {
         "core.calendar.created": _("%(actor)s created the working-day calendar %(target)s."),
         "core.calendar.changed": _("%(actor)s changed the working-day calendar %(target)s."),
-        "core.calendar_override.saved": _("%(actor)s set %(target)s in a working-day calendar."),
-        "core.calendar_override.deleted": _("%(actor)s removed the calendar override %(target)s."),
+        "core.record.saved": _("%(actor)s saved %(target)s in the back office."),
+        "core.record.deleted": _("%(actor)s deleted %(target)s in the back office."),
     }
 )

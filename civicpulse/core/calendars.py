@@ -75,9 +75,30 @@ def calendar_for_cli(region: str = "") -> tuple[str, WorkingCalendar]:
     try:
         return code, calendar_for(code)
     except NotFound:
+        unit_calendar = calendar_code_for_unit_code(code) if region else None
+        if unit_calendar is not None:
+            return unit_calendar, calendar_for(unit_calendar)
         if code != default:
             raise
         return code, official_cn_calendar()
+
+
+def calendar_code_for_unit_code(unit_code: str) -> str | None:
+    """The calendar of an organisation unit: the nearest calendar set on it or an ancestor region.
+
+    None when no such unit exists; the default calendar when the unit's whole line has none.
+    """
+    from civicpulse.accounts.models import OrgUnit
+
+    unit = OrgUnit.objects.filter(code=unit_code).only("path").first()
+    if unit is None:
+        return None
+    chain = dict(
+        OrgUnit.objects.filter(pk__in=unit.ancestor_ids(), calendar__isnull=False).values_list(
+            "depth", "calendar__code"
+        )
+    )
+    return chain[max(chain)] if chain else str(settings.CIVICPULSE["DEFAULT_CALENDAR"])
 
 
 def ensure_default_calendar() -> WorkCalendar:

@@ -177,3 +177,19 @@ def test_ensure_default_calendar_creates_the_row_once():
     first = ensure_default_calendar()
     assert ensure_default_calendar().pk == first.pk
     assert (first.base, first.name_en) == (WorkCalendar.Base.CN_OFFICIAL, "Mainland China statutory calendar")
+
+
+@pytest.mark.django_db
+def test_region_may_name_an_organisation_unit_that_uses_its_regions_calendar(county):
+    from civicpulse.accounts.models import OrgUnit
+
+    local = WorkCalendar.objects.create(code="county-cal", name_zh="县", name_en="County", base="cn_official")
+    CalendarOverride.objects.create(
+        calendar=local, date=dt.date(2025, 10, 13), is_working_day=False, name="x"
+    )
+    OrgUnit.objects.filter(pk=county.region.pk).update(calendar=local)
+    out = StringIO()
+    call_command("calendar", "add-days", "2025-09-30", "5", "--region", "dept-a-1", stdout=out)
+    assert out.getvalue().strip() == "2025-10-15"
+    with pytest.raises(CommandError):
+        call_command("calendar", "add-days", "2025-09-30", "5", "--region", "atlantis")
