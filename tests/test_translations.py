@@ -25,7 +25,7 @@ def _joined(block: str, keyword: str) -> str | None:
     return "".join(parts)
 
 
-def entries(text: str) -> list[dict[str, str | None | bool]]:
+def entries(text: str) -> list[dict[str, str | bool | None]]:
     result = []
     for block in text.split("\n\n"):
         msgid = _joined(block, "msgid")
