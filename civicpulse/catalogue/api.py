@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
 
@@ -111,7 +111,7 @@ def staff_service_list(request: HttpRequest, q: str = "", status: str = "") -> A
 
 
 @router.post("/manage/services", response={201: StaffServiceOut, **ERRORS}, auth=django_auth)
-def service_create(request: HttpRequest, payload: ServiceIn) -> tuple[int, Service]:
+def service_create(request: HttpRequest, payload: ServiceIn) -> Status[Service]:
     owner = _owner(payload.process_owner_id)
     service = services.service_create(
         actor=_user(request),
@@ -122,7 +122,7 @@ def service_create(request: HttpRequest, payload: ServiceIn) -> tuple[int, Servi
         responsible_unit=_unit_by_code(payload.responsible_unit_code),
         process_owner=owner,
     )
-    return 201, service
+    return Status(201, service)
 
 
 @router.patch("/manage/services/{code}", response={200: StaffServiceOut, **ERRORS}, auth=django_auth)
@@ -144,10 +144,10 @@ def version_detail(request: HttpRequest, code: str, number: int) -> ProcedureVer
 
 
 @router.post("/manage/services/{code}/versions", response={201: VersionOut, **ERRORS}, auth=django_auth)
-def version_create(request: HttpRequest, code: str, copy_latest: bool = True) -> tuple[int, ProcedureVersion]:
+def version_create(request: HttpRequest, code: str, copy_latest: bool = True) -> Status[ProcedureVersion]:
     service = access_service(request.user, code, Perm.CATALOGUE_EDIT)
     version = services.version_create(actor=_user(request), service=service, copy_latest=copy_latest)
-    return 201, selectors.version_with_content(version=version)
+    return Status(201, selectors.version_with_content(version=version))
 
 
 @router.patch(

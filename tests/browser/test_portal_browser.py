@@ -45,3 +45,18 @@ def test_staff_submit_a_draft_and_see_the_panel_update_without_a_reload(live_ser
     page.wait_for_selector("#version-panel >> text=审核中")
     assert page.evaluate("window.__marker") == "still here"
     page.screenshot(path=str(screenshots / "version-panel-zh.png"), full_page=True)
+
+
+def test_the_service_guide_fits_a_phone_screen(live_server, browser, screenshots):
+    county = factories.county()
+    factories.published_service(county, "SVC-1", "个体工商户设立登记")
+    context = browser.new_context(locale="zh-CN", viewport={"width": 375, "height": 740}, is_mobile=True)
+    try:
+        phone = context.new_page()
+        phone.goto(live_server.url + "/services/SVC-1/")
+        phone.wait_for_selector("text=需要携带的材料")
+        overflow = phone.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
+        phone.screenshot(path=str(screenshots / "service-guide-phone.png"), full_page=True)
+    finally:
+        context.close()

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from tqdm import tqdm
 
-from civicpulse.accounts.models import OrgUnit
+from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.core.errors import DomainError
 from civicpulse.demo import builder
 
@@ -43,6 +43,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and OrgUnit.objects.exists():
             self.stdout.write(_("The database already holds organisation units: the demo county is skipped."))
+            if User.objects.filter(username=builder.DEMO_LOGINS[0][0]).exists():
+                self._print_logins()
             return
         started = time.monotonic()
         with tqdm(
@@ -72,6 +74,9 @@ class Command(BaseCommand):
         width = max(len(label) for label, _value in rows)
         for label, value in rows:
             self.stdout.write(f"  {label.ljust(width)}  {value.rjust(5)}")
+        self._print_logins()
+
+    def _print_logins(self) -> None:
         self.stdout.write("")
         self.stdout.write(
             _("Sign in with these accounts, password %(password)s:") % {"password": builder.DEMO_PASSWORD}
