@@ -51,11 +51,21 @@ def run_round(path: str, seconds: float, clients: int) -> float:
         with lock:
             done += count
 
-    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            worker()
+        except BaseException as error:  # a failing thread must fail the benchmark, not count as zero
+            errors.append(error)
+
+    threads = [threading.Thread(target=guarded) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
+    if errors:
+        raise RuntimeError(f"{path}: {errors[0]!r}")
     return done / seconds
 
 
