@@ -136,3 +136,28 @@ def local_date(instant: dt.datetime, tz: dt.tzinfo) -> dt.date:
     if instant.tzinfo is None or instant.utcoffset() is None:
         raise ValueError("local_date() needs an aware datetime")
     return instant.astimezone(tz).date()
+
+
+def first_counted_day(calendar: WorkingCalendar, intake: dt.datetime, tz: dt.tzinfo) -> dt.date:
+    """Day one of a limit for an application received at `intake`: the next working day after its date.
+
+    Intake after office hours or on a day off needs no rule of its own: the intake day is never counted,
+    so counting always starts on the first working day after it.
+    """
+    return add_working_days(calendar, local_date(intake, tz), 1)
+
+
+def elapsed_between_instants(
+    calendar: WorkingCalendar,
+    start: dt.datetime,
+    end: dt.datetime,
+    tz: dt.tzinfo,
+    pauses: Sequence[tuple[dt.datetime, dt.datetime]] = (),
+) -> int:
+    """Working days elapsed between two aware instants, excluding statutory pauses (given as instants)."""
+    return elapsed_working_days(
+        calendar,
+        local_date(start, tz),
+        local_date(end, tz),
+        [(local_date(p_start, tz), local_date(p_end, tz)) for p_start, p_end in pauses],
+    )

@@ -18,7 +18,9 @@ from civicpulse.core.workdays import (
     WorkingCalendar,
     add_working_days,
     due_date,
+    elapsed_between_instants,
     elapsed_working_days,
+    first_counted_day,
     local_date,
     paused_days,
     uncovered_years,
@@ -421,3 +423,30 @@ def test_a_pause_entirely_before_intake_changes_nothing(calendar, start, n, leng
     p_end = start - dt.timedelta(days=1)
     pause = [(p_end - dt.timedelta(days=length), p_end)]
     assert due_date(calendar, start, n, pause) == add_working_days(calendar, start, n)
+
+
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+
+
+def test_an_evening_intake_before_a_holiday_counts_from_the_first_working_day_after_it():
+    calendar = OFFICIAL
+    tuesday_evening = dt.datetime(2025, 9, 30, 19, 30, tzinfo=SHANGHAI)
+    assert first_counted_day(calendar, tuesday_evening, SHANGHAI) == dt.date(2025, 10, 9)
+
+
+def test_an_instant_just_after_midnight_in_beijing_is_still_the_previous_day_in_utc_terms():
+    calendar = OFFICIAL
+    # 2025-10-08 16:30 UTC is 00:30 on the 9th in Beijing: the intake date is the 9th, day one the 10th.
+    instant = dt.datetime(2025, 10, 8, 16, 30, tzinfo=dt.UTC)
+    assert first_counted_day(calendar, instant, SHANGHAI) == dt.date(2025, 10, 10)
+
+
+def test_elapsed_between_instants_excludes_a_supplement_pause():
+    calendar = OFFICIAL
+    intake = dt.datetime(2025, 11, 3, 10, 0, tzinfo=SHANGHAI)  # Monday
+    requested = dt.datetime(2025, 11, 5, 15, 0, tzinfo=SHANGHAI)  # Wednesday: day 2, still counted
+    received = dt.datetime(2025, 11, 10, 9, 0, tzinfo=SHANGHAI)  # next Monday: not counted
+    now = dt.datetime(2025, 11, 12, 18, 0, tzinfo=SHANGHAI)  # Wednesday
+    # Counted: Tue 4, Wed 5, then Tue 11, Wed 12 -> 4 (Thu 6, Fri 7 and Mon 10 lie in the pause).
+    assert elapsed_between_instants(calendar, intake, now, SHANGHAI, [(requested, received)]) == 4
+    assert elapsed_between_instants(calendar, intake, now, SHANGHAI) == 7
