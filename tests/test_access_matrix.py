@@ -7,13 +7,14 @@ user has no right to at all) or 404 (an object outside the user's scope, indisti
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
 from django.db import transaction
 
 from civicpulse.catalogue import services as cat
-from civicpulse.catalogue.models import Service
+from civicpulse.catalogue.models import ProcedureVersion, Service
 from tests import factories
 
 ROLES = [
@@ -38,6 +39,8 @@ class Op:
     allowed: frozenset[str]
     body: dict | None = None
     page: bool = False
+    # For writes: did the change happen? Checked before the savepoint is rolled back.
+    effect: Callable[[], bool] | None = None
 
 
 EVERYONE = frozenset(ROLES)
@@ -47,6 +50,10 @@ APPROVERS_A = frozenset({"admin", "head_a", "leader"})
 ORG_VIEWERS_A = frozenset({"admin", "head_a", "quality_a", "supervisor", "leader"})
 ALL_STAFF = frozenset(ROLES) - {"anonymous", "citizen"}
 AUDITORS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "leader"})
+
+
+def version_of(code: str, number: int):
+    return ProcedureVersion.objects.filter(service__code=code, number=number)
 
 
 def operations(ids: dict[str, int]) -> list[Op]:
@@ -59,13 +66,21 @@ def operations(ids: dict[str, int]) -> list[Op]:
         Op("lint", "GET", "/api/v1/catalogue/lint", DRAFT_VIEWERS | {"head_b"}),
         Op("staff service list", "GET", "/api/v1/catalogue/manage/services", DRAFT_VIEWERS | {"head_b"}),
         Op("draft detail", "GET", draft, DRAFT_VIEWERS),
-        Op("draft edit", "PATCH", draft, EDITORS_A, {"change_note": "x"}),
+        Op(
+            "draft edit",
+            "PATCH",
+            draft,
+            EDITORS_A,
+            {"change_note": "x"},
+            effect=lambda: version_of("SVC-1", 2).filter(change_note="x").exists(),
+        ),
         Op(
             "service edit",
             "PATCH",
             "/api/v1/catalogue/manage/services/SVC-1",
             EDITORS_A,
             {"name_en": "Renamed"},
+            effect=lambda: Service.objects.filter(code="SVC-1", name_en="Renamed").exists(),
         ),
         Op(
             "service create",
@@ -79,14 +94,22 @@ def operations(ids: dict[str, int]) -> list[Op]:
                 "power_kind": "licensing",
                 "responsible_unit_code": "dept-a",
             },
+            effect=lambda: Service.objects.filter(code="NEW-1").exists(),
         ),
         Op(
             "new draft of other service",
             "POST",
             "/api/v1/catalogue/manage/services/SVC-2/versions",
             EDITORS_A,
+            effect=lambda: version_of("SVC-2", 2).exists(),
         ),
-        Op("retire", "POST", "/api/v1/catalogue/manage/services/SVC-2/versions/1/retire", APPROVERS_A),
+        Op(
+            "retire",
+            "POST",
+            "/api/v1/catalogue/manage/services/SVC-2/versions/1/retire",
+            APPROVERS_A,
+            effect=lambda: version_of("SVC-2", 1).filter(status="retired").exists(),
+        ),
         Op("unit list", "GET", "/api/v1/org/units", ALL_STAFF),
         Op("unit detail", "GET", f"/api/v1/org/units/{ids['dept_a']}", ORG_VIEWERS_A),
         Op("staff list", "GET", "/api/v1/org/staff", ALL_STAFF),
@@ -98,7 +121,14 @@ def operations(ids: dict[str, int]) -> list[Op]:
         Op("staff lint", "GET", "/staff/catalogue/lint/", DRAFT_VIEWERS | {"head_b"}, page=True),
         Op("staff service", "GET", "/staff/catalogue/SVC-1/", DRAFT_VIEWERS, page=True),
         Op("staff draft", "GET", "/staff/catalogue/SVC-1/versions/2/", DRAFT_VIEWERS, page=True),
-        Op("staff submit", "POST", "/staff/catalogue/SVC-1/versions/2/submit/", EDITORS_A, page=True),
+        Op(
+            "staff submit",
+            "POST",
+            "/staff/catalogue/SVC-1/versions/2/submit/",
+            EDITORS_A,
+            page=True,
+            effect=lambda: version_of("SVC-1", 2).filter(status="in_review").exists(),
+        ),
         Op("organisation", "GET", "/staff/organisation/", ALL_STAFF, page=True),
         Op("unit page", "GET", f"/staff/organisation/{ids['dept_a']}/", ORG_VIEWERS_A, page=True),
         Op("audit page", "GET", "/staff/audit/", AUDITORS, page=True),
@@ -135,7 +165,10 @@ def test_every_operation_admits_exactly_the_roles_that_may_use_it(world, client_
         # Each operation runs in a savepoint so one role's write does not change the next operation's world.
         sid = transaction.savepoint()
         status = _status(client_for(user), op)
+        happened = op.effect() if op.effect is not None else None
         transaction.savepoint_rollback(sid)
+        if happened is not None and happened != (role in op.allowed):
+            failures.append(f"{op.name}: {role} {'changed' if happened else 'did not change'} the data")
         if role in op.allowed:
             ok = status in (200, 201) or (op.page and op.method == "POST" and status == 302)
         elif role == "anonymous":

@@ -1,6 +1,9 @@
 from django.utils.translation import gettext_lazy as _
 
-from civicpulse.core.audit import register_actions
+from civicpulse.accounts.enums import Role
+from civicpulse.core.audit import register_actions, register_param_choices
+
+register_param_choices({"role": Role})
 
 register_actions(
     {
@@ -11,5 +14,6 @@ register_actions(
         "accounts.user.changed": _("%(actor)s changed the account %(target)s."),
         "accounts.role.assigned": _("%(actor)s gave %(target)s the role %(role)s."),
         "accounts.role.revoked": _("%(actor)s took the role %(role)s from %(target)s."),
+        "accounts.user.privileges_granted": _("%(actor)s gave %(target)s full back-office rights."),
     }
 )

@@ -118,6 +118,20 @@ class OrgUnit(models.Model):
         parent_path = OrgUnit.objects.values_list("path", flat=True).get(pk=self.parent_id)
         return f"{parent_path}{self.pk}/"
 
+    def clean(self) -> None:
+        """Form-level checks for the back office: the tree's shape and no unit under its own subtree."""
+        from django.core.exceptions import ValidationError
+
+        from civicpulse.accounts.enums import ALLOWED_PARENT_KINDS
+
+        parent = self.parent if self.parent_id else None
+        if self.kind and (parent.kind if parent else None) not in ALLOWED_PARENT_KINDS[UnitKind(self.kind)]:
+            raise ValidationError({"parent": _("This kind of unit cannot be placed there.")})
+        if parent is not None and self.pk is not None and self.path and parent.path.startswith(self.path):
+            raise ValidationError({"parent": _("A unit cannot be moved under itself or its own sub-units.")})
+        if self.serving_unit_id and self.kind != UnitKind.WINDOW:
+            raise ValidationError({"serving_unit": _("Only a window has a serving department.")})
+
     def is_within(self, other: OrgUnit) -> bool:
         return self.path.startswith(other.path)
 

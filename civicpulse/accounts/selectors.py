@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import QuerySet
 
-from civicpulse.accounts.enums import UserKind
+from civicpulse.accounts.enums import UnitKind, UserKind
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, unit_filter
+from civicpulse.core.errors import NotFound
 
 
 def org_unit_list(*, user: User | AnonymousUser, kind: str | None = None) -> QuerySet[OrgUnit]:
@@ -27,4 +28,21 @@ def staff_list(*, user: User | AnonymousUser, unit: OrgUnit | None = None) -> Qu
         staff.select_related("org_unit")
         .prefetch_related("role_assignments")
         .order_by("org_unit__path", "username")
+    )
+
+
+def org_unit_by_code(*, code: str) -> OrgUnit:
+    """Unit codes are public (the service guides filter by them), so this needs no scope."""
+    unit = OrgUnit.objects.filter(code=code, is_active=True).first()
+    if unit is None:
+        raise NotFound()
+    return unit
+
+
+def departments_with_services() -> QuerySet[OrgUnit]:
+    """The units a citizen can filter the public service guides by."""
+    return (
+        OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT, services__versions__status="published")
+        .distinct()
+        .order_by("code")
     )

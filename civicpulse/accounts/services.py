@@ -7,9 +7,10 @@ from django.utils.translation import gettext_lazy as _
 
 from civicpulse.accounts.enums import ALLOWED_PARENT_KINDS, Role, UnitKind, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, UnitCategory, User
-from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit
+from civicpulse.accounts.permissions import Perm, has_perm_on_unit
 from civicpulse.core.audit import audit_record
 from civicpulse.core.errors import Conflict, NotFound, ValidationFailed
+from civicpulse.core.masking import mask_name
 
 
 def _check_parent_kind(kind: str, parent: OrgUnit | None) -> None:
@@ -40,10 +41,10 @@ def org_unit_create(
 ) -> OrgUnit:
     """Create a unit. `actor=None` is the system (migrations, demo); people need org.manage on the parent."""
     if actor is not None:
-        target = parent
-        if target is None and not has_perm(actor, Perm.ORG_MANAGE):
+        # A new top region is outside every subtree anyone covers: only the system or a superuser adds one.
+        if parent is None and not actor.is_superuser:
             raise NotFound()
-        if target is not None and not has_perm_on_unit(actor, Perm.ORG_MANAGE, target):
+        if parent is not None and not has_perm_on_unit(actor, Perm.ORG_MANAGE, parent):
             raise NotFound()
     _check_parent_kind(kind, parent)
     if serving_unit is not None and kind != UnitKind.WINDOW:
@@ -134,7 +135,13 @@ def citizen_create(*, username: str, full_name: str, password: str, phone: str =
     user = User(username=username, full_name=full_name, kind=UserKind.CITIZEN, phone=phone)
     user.set_password(password)
     user.save()
-    audit_record(actor=None, action="accounts.user.created", target=user, data={"kind": UserKind.CITIZEN})
+    audit_record(
+        actor=None,
+        action="accounts.user.created",
+        target=user,
+        data={"kind": UserKind.CITIZEN},
+        label=mask_name(full_name) or username[:1] + "***",
+    )
     return user
 
 
@@ -153,6 +160,19 @@ def role_assign(*, actor: User | None, user: User, role: str, unit: OrgUnit) -> 
             action="accounts.role.assigned",
             target=user,
             unit=unit,
-            data={"role": str(Role(role).label), "role_code": role, "unit": unit.code},
+            data={"role": role, "unit": unit.code},
         )
     return assignment
+
+
+@transaction.atomic
+def user_grant_back_office(*, actor: User | None, user: User) -> User:
+    """Full back-office (Django admin) rights: for administrators only; `actor=None` is the command line."""
+    if actor is not None and not actor.is_superuser:
+        raise NotFound()
+    if user.kind != UserKind.STAFF or not user.role_assignments.filter(role=Role.ADMINISTRATOR).exists():
+        raise ValidationFailed(_("Only administrators get back-office rights."), code="not_an_administrator")
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    audit_record(actor=actor, action="accounts.user.privileges_granted", target=user, unit=user.org_unit)
+    return user

@@ -9,7 +9,8 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
 
 from civicpulse.accounts.models import OrgUnit, User
-from civicpulse.accounts.permissions import Perm, require_perm
+from civicpulse.accounts.permissions import Perm, access_staff_member, require_perm
+from civicpulse.accounts.selectors import org_unit_by_code
 from civicpulse.catalogue import linter, selectors, services
 from civicpulse.catalogue.models import ProcedureVersion, Service
 from civicpulse.catalogue.permissions import access_service, access_version
@@ -40,14 +41,14 @@ class CatalogueFilter(Schema):
 
 
 def _unit_by_code(code: str) -> OrgUnit:
-    unit = OrgUnit.objects.filter(code=code).first()
-    if unit is None:
+    try:
+        return org_unit_by_code(code=code)
+    except NotFound:
         raise ValidationFailed(
             _("Unknown organisation unit: %(codes)s.") % {"codes": code},
             code="unknown_unit",
             detail={"unit": code},
-        )
-    return unit
+        ) from None
 
 
 def _public_item(version: ProcedureVersion) -> dict[str, Any]:
@@ -112,7 +113,8 @@ def staff_service_list(request: HttpRequest, q: str = "", status: str = "") -> A
 
 @router.post("/manage/services", response={201: StaffServiceOut, **ERRORS}, auth=django_auth)
 def service_create(request: HttpRequest, payload: ServiceIn) -> Status[Service]:
-    owner = _owner(payload.process_owner_id)
+    require_perm(request.user, Perm.CATALOGUE_EDIT)
+    owner = _owner(request, payload.process_owner_id)
     service = services.service_create(
         actor=_user(request),
         code=payload.code,
@@ -130,9 +132,9 @@ def service_update(request: HttpRequest, code: str, payload: ServicePatch) -> Se
     service = access_service(request.user, code, Perm.CATALOGUE_EDIT)
     changes: dict[str, Any] = payload.dict(exclude_unset=True)
     if "responsible_unit_code" in changes:
-        changes["responsible_unit"] = _unit_by_code(changes.pop("responsible_unit_code"))
+        changes["responsible_unit"] = _unit_by_code(changes.pop("responsible_unit_code") or "")
     if "process_owner_id" in changes:
-        changes["process_owner"] = _owner(changes.pop("process_owner_id"))
+        changes["process_owner"] = _owner(request, changes.pop("process_owner_id"))
     return services.service_update(actor=_user(request), service=service, **changes)
 
 
@@ -190,10 +192,8 @@ def _user(request: HttpRequest) -> User:
     return request.user
 
 
-def _owner(owner_id: int | None) -> User | None:
+def _owner(request: HttpRequest, owner_id: int | None) -> User | None:
+    """The process owner must be staff the caller may manage the catalogue for; others look missing."""
     if owner_id is None:
         return None
-    owner = User.objects.select_related("org_unit").filter(pk=owner_id).first()
-    if owner is None:
-        raise NotFound(code="owner_not_found")
-    return owner
+    return access_staff_member(request.user, owner_id, Perm.CATALOGUE_EDIT)

@@ -56,6 +56,8 @@ class ServiceFacts:
     unit_id: int
     owner_id: int | None
     versions: tuple[VersionFacts, ...] = ()
+    # Registration order: in an overlap the first-registered service keeps its duty, later ones are errors.
+    seniority: int = 0
 
 
 @dataclass(frozen=True)
@@ -180,14 +182,20 @@ def longest_budget(steps: Sequence[StepFacts]) -> int:
         return 0
     graph = successors(steps)
     budget = {step.key: step.budget_days for step in steps}
-    memo: dict[str, int] = {}
-
-    def best(key: str) -> int:
-        if key not in memo:
-            memo[key] = budget[key] + max((best(n) for n in graph[key] if n in graph), default=0)
-        return memo[key]
-
-    return best(steps[0].key)
+    # Iterative post-order: a long procedure must not hit Python's recursion limit.
+    best: dict[str, int] = {}
+    stack: list[tuple[str, bool]] = [(steps[0].key, False)]
+    while stack:
+        key, children_done = stack.pop()
+        if key in best:
+            continue
+        nexts = [n for n in graph[key] if n in graph]
+        if children_done:
+            best[key] = budget[key] + max((best[n] for n in nexts), default=0)
+        else:
+            stack.append((key, True))
+            stack.extend((n, False) for n in nexts if n not in best)
+    return best[steps[0].key]
 
 
 def lint_version(service: ServiceFacts, version: VersionFacts) -> list[Finding]:
@@ -279,12 +287,18 @@ def lint_overlaps(services: Sequence[ServiceFacts]) -> list[Finding]:
     for group in by_name.values():
         if len({s.unit_id for s in group}) < 2:
             continue
+        # The first registration keeps its duty (a warning to settle it); later claims by other units are
+        # errors. So nobody can block another unit's publishing by registering a same-named service.
+        first = min(group, key=lambda s: (s.seniority, s.code))
         for service in group:
             others = ", ".join(
                 o.code for o in group if o.code != service.code and o.unit_id != service.unit_id
             )
+            if not others:
+                continue
+            severity = Severity.WARNING if service.unit_id == first.unit_id else Severity.ERROR
             findings.append(
-                Finding(Severity.ERROR, "service.overlapping_units", service.code, params={"other": others})
+                Finding(severity, "service.overlapping_units", service.code, params={"other": others})
             )
     return findings
 

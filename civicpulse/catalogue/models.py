@@ -94,6 +94,8 @@ class ProcedureVersion(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Everyone who wrote any part of this version (creator, editors, submitter): none of them may approve it.
+    contributor_ids = models.JSONField(_("contributors"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"))
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)

@@ -133,8 +133,8 @@ class VersionIn(Schema):
     fee_yuan: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2)
     fee_basis: str | None = Field(None, max_length=255)
     change_note: str | None = Field(None, max_length=255)
-    steps: list[StepIn] | None = None
-    materials: list[MaterialIn] | None = None
+    steps: list[StepIn] | None = Field(None, max_length=100)
+    materials: list[MaterialIn] | None = Field(None, max_length=100)
 
 
 class TransitionIn(Schema):

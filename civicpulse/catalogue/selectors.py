@@ -124,14 +124,17 @@ def service_facts(service: Service, versions: list[ProcedureVersion]) -> linter.
         unit_id=service.responsible_unit_id,
         owner_id=service.process_owner_id,
         versions=tuple(version_facts(v) for v in versions),
+        seniority=service.pk,
     )
 
 
 def _overlap_pool() -> list[linter.ServiceFacts]:
+    """Services that claim a duty: those with a published version or one being prepared."""
+    live = Service.objects.filter(versions__status__in=[*OPEN_STATUSES, VersionStatus.PUBLISHED]).distinct()
     return [
-        linter.ServiceFacts(code=code, name=name, unit_id=unit_id, owner_id=owner_id)
-        for code, name, unit_id, owner_id in Service.objects.values_list(
-            "code", "name_zh", "responsible_unit_id", "process_owner_id"
+        linter.ServiceFacts(code=code, name=name, unit_id=unit_id, owner_id=owner_id, seniority=pk)
+        for pk, code, name, unit_id, owner_id in live.values_list(
+            "pk", "code", "name_zh", "responsible_unit_id", "process_owner_id"
         )
     ]
 

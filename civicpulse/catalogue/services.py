@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -58,13 +59,26 @@ def _require(actor: User | None, perm: Perm, unit: OrgUnit) -> None:
         raise NotFound()
 
 
-def _check_choice(value: str, choices: type[Any], field: str) -> None:
+def _check_choice(value: object, choices: type[Any], field: str) -> None:
     if value not in choices.values:
         raise ValidationFailed(
             _("%(value)s is not a valid %(field)s.") % {"value": value, "field": field},
             code="invalid_choice",
             detail={"field": field},
         )
+
+
+SERVICE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def _check_names(name_zh: object, name_en: object) -> None:
+    if (
+        not isinstance(name_zh, str)
+        or not isinstance(name_en, str)
+        or not name_zh.strip()
+        or not name_en.strip()
+    ):
+        raise ValidationFailed(_("A service needs a Chinese and an English name."), code="name_required")
 
 
 def _check_owner(owner: User | None, unit: OrgUnit) -> None:
@@ -90,8 +104,12 @@ def service_create(
     _require(actor, Perm.CATALOGUE_EDIT, responsible_unit)
     _check_choice(power_kind, PowerKind, "power_kind")
     _check_owner(process_owner, responsible_unit)
-    if not name_zh.strip() or not name_en.strip():
-        raise ValidationFailed(_("A service needs a Chinese and an English name."), code="name_required")
+    _check_names(name_zh, name_en)
+    if not SERVICE_CODE.fullmatch(code):
+        raise ValidationFailed(
+            _("The service code may hold only letters, digits, dots, dashes and underscores."),
+            code="service_code_format",
+        )
     if Service.objects.filter(code=code).exists():
         raise Conflict(
             _("A service with code %(code)s already exists.") % {"code": code}, code="service_code_taken"
@@ -108,9 +126,9 @@ def service_create(
                 created_at=clock.now(),
             )
     except IntegrityError:
-        raise ValidationFailed(
-            _("The service code may hold only letters, digits, dots, dashes and underscores."),
-            code="service_code_format",
+        # Another request registered the same code between our check and the insert.
+        raise Conflict(
+            _("A service with code %(code)s already exists.") % {"code": code}, code="service_code_taken"
         ) from None
     audit_record(
         actor=actor,
@@ -138,6 +156,9 @@ def service_update(*, actor: User | None, service: Service, **changes: Any) -> S
     _require(actor, Perm.CATALOGUE_EDIT, new_unit)
     if "power_kind" in changes:
         _check_choice(changes["power_kind"], PowerKind, "power_kind")
+    if "name_zh" in changes or "name_en" in changes:
+        _check_names(changes.get("name_zh", service.name_zh), changes.get("name_en", service.name_en))
+        changes.update({k: changes[k].strip() for k in ("name_zh", "name_en") if k in changes})
     owner = changes.get("process_owner", service.process_owner)
     _check_owner(owner, new_unit)
     changed = sorted(k for k, v in changes.items() if getattr(service, k) != v)
@@ -215,6 +236,7 @@ def version_create(*, actor: User | None, service: Service, copy_latest: bool = 
         number=number,
         status=VersionStatus.DRAFT,
         author=actor,
+        contributor_ids=[actor.pk] if actor is not None else [],
         created_at=clock.now(),
         **base,
     )
@@ -277,6 +299,7 @@ def version_update(
         _check_choice(fields["channels"], Channels, "channels")
     for key, value in fields.items():
         setattr(version, key, value)
+    _add_contributor(version, actor)
     version.save()
     if steps is not None:
         _replace_steps(version, steps)
@@ -295,6 +318,11 @@ def version_update(
         },
     )
     return version
+
+
+def _add_contributor(version: ProcedureVersion, actor: User | None) -> None:
+    if actor is not None and actor.pk not in version.contributor_ids:
+        version.contributor_ids = [*version.contributor_ids, actor.pk]
 
 
 def _replace_steps(version: ProcedureVersion, steps: list[StepInput]) -> None:
@@ -373,8 +401,14 @@ def version_transition(
             % {"action": str(rule.label).lower(), "status": VersionStatus(version.status).label},
             code="transition_not_allowed",
         )
-    if transition == "approve" and actor is not None and version.author_id == actor.pk:
-        raise Forbidden(_("The author of a version cannot approve it."), code="approver_is_author")
+    if (
+        transition == "approve"
+        and actor is not None
+        and (version.author_id == actor.pk or actor.pk in version.contributor_ids)
+    ):
+        raise Forbidden(
+            _("Whoever wrote or submitted a version cannot approve it."), code="approver_is_author"
+        )
     if transition == "reject" and not reason.strip():
         raise ValidationFailed(_("Say why the version is sent back."), code="reason_required")
     if rule.runs_linter:
@@ -388,6 +422,7 @@ def version_transition(
     now = clock.now()
     if transition == "submit":
         version.submitted_at = now
+        _add_contributor(version, actor)
     elif transition == "approve":
         current = (
             ProcedureVersion.objects.select_for_update()

@@ -10,9 +10,9 @@ from django.http import HttpRequest
 
 
 class AuditedAdmin(admin.ModelAdmin):
-    audit_created: str = ""
-    audit_changed: str = ""
-    audit_deleted: str = ""
+    audit_created: str = "core.record.saved"
+    audit_changed: str = "core.record.saved"
+    audit_deleted: str = "core.record.deleted"
 
     def audit_unit(self, obj: Any) -> Any:
         return None
@@ -38,13 +38,13 @@ class AuditedAdmin(admin.ModelAdmin):
 
         with transaction.atomic():
             super().save_formset(request, form, formset, change)
-            unit = self.audit_unit(form.instance)
+            parent_unit = self.audit_unit(form.instance)
             for obj in formset.new_objects + [changed for changed, _fields in formset.changed_objects]:
                 audit_record(
                     actor=request.user,
                     action="core.record.saved",
                     target=obj,
-                    unit=unit,
+                    unit=_own_unit(obj) or parent_unit,
                     data={"via": "admin"},
                 )
             for obj in formset.deleted_objects:
@@ -52,7 +52,7 @@ class AuditedAdmin(admin.ModelAdmin):
                     actor=request.user,
                     action="core.record.deleted",
                     target=obj,
-                    unit=unit,
+                    unit=_own_unit(obj) or parent_unit,
                     data={"via": "admin"},
                 )
 
@@ -69,3 +69,17 @@ class AuditedAdmin(admin.ModelAdmin):
                     data={"via": "admin"},
                 )
             super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: Any) -> None:
+        """The changelist's bulk delete audits every row, like a single delete."""
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+
+def _own_unit(obj: Any) -> Any:
+    """A role assignment belongs to the unit it covers, so that unit's auditors see it."""
+    from civicpulse.accounts.models import OrgUnit
+
+    unit = getattr(obj, "unit", None)
+    return unit if isinstance(unit, OrgUnit) else None

@@ -82,7 +82,17 @@ def calendar_add_days(request: HttpRequest, start: dt.date, n: int, region: str 
     code, calendar = calendar_for_cli(region)
     if n < 0:
         raise ValidationFailed(_("The number of working days cannot be negative."), code="negative_days")
-    due = workdays.add_working_days(calendar, start, n)
+    if n > workdays.MAX_WORKING_DAYS:
+        raise ValidationFailed(
+            _("At most %(max)s working days can be added.") % {"max": workdays.MAX_WORKING_DAYS},
+            code="out_of_range",
+        )
+    try:
+        due = workdays.add_working_days(calendar, start, n)
+    except OverflowError:
+        raise ValidationFailed(
+            _("The result falls beyond the last representable date."), code="out_of_range"
+        ) from None
     return {
         "start": start,
         "working_days": n,
@@ -92,13 +102,20 @@ def calendar_add_days(request: HttpRequest, start: dt.date, n: int, region: str 
     }
 
 
-@router.get("/calendar/between", response={200: BetweenOut, 404: ErrorOut}, tags=["calendar"])
+@router.get("/calendar/between", response={200: BetweenOut, 404: ErrorOut, 422: ErrorOut}, tags=["calendar"])
 def calendar_between(request: HttpRequest, start: dt.date, end: dt.date, region: str = "") -> dict[str, Any]:
     code, calendar = calendar_for_cli(region)
+    try:
+        count = workdays.working_days_between(calendar, start, end)
+    except ValueError:
+        raise ValidationFailed(
+            _("The two dates are more than %(max)s days apart.") % {"max": workdays.MAX_SPAN_DAYS},
+            code="out_of_range",
+        ) from None
     return {
         "start": start,
         "end": end,
-        "working_days": workdays.working_days_between(calendar, start, end),
+        "working_days": count,
         "region": code,
         "uncovered_years": workdays.uncovered_years(calendar, min(start, end), max(start, end)),
     }

@@ -19,6 +19,12 @@ if TYPE_CHECKING:
     from civicpulse.accounts.models import OrgUnit, User
 
 _ACTION_LABELS: dict[str, Promise] = {}
+# Event data stores codes, never words in the writer's language; these choices turn codes into labels.
+_PARAM_CHOICES: dict[str, type[models.TextChoices]] = {}
+
+
+def register_param_choices(choices: dict[str, type[models.TextChoices]]) -> None:
+    _PARAM_CHOICES.update(choices)
 
 
 def register_actions(labels: dict[str, Promise]) -> None:
@@ -41,7 +47,9 @@ def audit_record(
     target: models.Model,
     unit: OrgUnit | None = None,
     data: dict[str, Any] | None = None,
+    label: str | None = None,
 ) -> AuditEvent:
+    """Append one event. `label` replaces str(target) where that would expose personal data."""
     if action not in _ACTION_LABELS:
         # An unregistered code would render as a raw string in the timeline; fail loudly in development.
         raise ValueError(f"unregistered audit action {action!r}")
@@ -51,7 +59,7 @@ def audit_record(
         action=action,
         target_type=target._meta.label_lower,
         target_id=str(target.pk),
-        target_label=str(target)[:255],
+        target_label=(label if label is not None else str(target))[:255],
         unit=unit,
         data=data or {},
     )
@@ -61,6 +69,9 @@ def render_event(event: AuditEvent) -> str:
     from django.utils.translation import gettext as _
 
     params: dict[str, Any] = {key: value for key, value in event.data.items() if not isinstance(value, dict)}
+    for key, choices in _PARAM_CHOICES.items():
+        if key in params and params[key] in choices.values:
+            params[key] = choices(params[key]).label
     params["actor"] = event.actor.display_name if event.actor else _("the system")
     params["target"] = event.target_label
     sentence = str(action_label(event.action))

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -35,6 +36,35 @@ def _error(status: int, code: str, message: str) -> JsonResponse:
     return JsonResponse({"code": code, "message": message, "detail": None}, status=status)
 
 
+# A claim whose request never finished (the process died) is given up after this long.
+STALE_CLAIM = timedelta(minutes=2)
+# Refusals that a corrected retry with the same key must not be stuck with.
+_NOT_STORED = {401, 403, 429}
+
+
+def _claim(key: str, caller: str, request: HttpRequest, digest: str) -> IdempotencyRecord | None:
+    """Insert the claim; None if a live record holds the key (expired or stale ones are replaced)."""
+    now = clock.now()
+    for _attempt in range(2):
+        try:
+            with transaction.atomic():
+                return IdempotencyRecord.objects.create(
+                    key=key,
+                    caller=caller,
+                    method=request.method or "",
+                    path=request.get_full_path()[:500],
+                    request_digest=digest,
+                    created_at=now,
+                )
+        except IntegrityError:
+            expired = Q(created_at__lt=now - RETENTION) | Q(
+                status_code__isnull=True, created_at__lt=now - STALE_CLAIM
+            )
+            if not IdempotencyRecord.objects.filter(expired, caller=caller, key=key).delete()[0]:
+                return None
+    return None
+
+
 class IdempotencyMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,19 +76,18 @@ class IdempotencyMiddleware:
         if len(key) > 200:
             return _error(422, "idempotency_key_too_long", _("The Idempotency-Key header is too long."))
         caller = _caller(request)
-        digest = hashlib.sha256(request.method.encode() + request.path.encode() + request.body).hexdigest()
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    key=key,
-                    caller=caller,
-                    method=request.method,
-                    path=request.path,
-                    request_digest=digest,
-                    created_at=clock.now(),
+        target = f"{request.method} {request.get_full_path()}".encode()
+        digest = hashlib.sha256(target + b"\n" + request.body).hexdigest()
+        record = _claim(key, caller, request, digest)
+        if record is None:
+            existing = IdempotencyRecord.objects.filter(caller=caller, key=key).first()
+            if existing is None:
+                # The first attempt failed and released the key between our insert and this read.
+                return _error(
+                    409,
+                    "idempotency_in_progress",
+                    _("A request with this Idempotency-Key is still being processed."),
                 )
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.get(caller=caller, key=key)
             if existing.request_digest != digest:
                 return _error(
                     422,
@@ -78,8 +107,12 @@ class IdempotencyMiddleware:
             )
             response["Idempotent-Replayed"] = "true"
             return response
-        response = self.get_response(request)
-        if response.status_code >= 500:
+        try:
+            response = self.get_response(request)
+        except BaseException:
+            record.delete()
+            raise
+        if response.status_code >= 500 or response.status_code in _NOT_STORED:
             record.delete()
             return response
         record.status_code = response.status_code

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 
 def mask_phone(phone: str) -> str:
-    digits = phone.strip()
-    if len(digits) < 7:
-        return "*" * len(digits)
-    return f"{digits[:3]}****{digits[-4:]}"
+    """Mobile numbers (11+ digits) keep the usual 3 + 4 edges; shorter ones only their last 2 digits."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) >= 11:
+        return f"{digits[:3]}{'*' * (len(digits) - 7)}{digits[-4:]}"
+    if len(digits) >= 6:
+        return "*" * (len(digits) - 2) + digits[-2:]
+    return "*" * len(digits)
 
 
 def mask_id_number(number: str) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 
-from civicpulse.accounts.models import User
+from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, covered_paths, unit_filter
 from civicpulse.core.models import AuditEvent
 
@@ -11,9 +11,15 @@ from civicpulse.core.models import AuditEvent
 def audit_event_list(
     *, user: User | AnonymousUser, target_type: str = "", target_id: str = "", action_prefix: str = ""
 ) -> QuerySet[AuditEvent]:
-    """Audit events on units the user covers for audit.view; unit-less events for region-wide roles only."""
+    """Audit events on units the user covers for audit.view.
+
+    Events tied to no unit (citizen sign-ups, calendars) belong to the whole installation: only someone who
+    covers every top region sees them.
+    """
     scope = unit_filter(user, Perm.AUDIT_VIEW)
-    if any(path.count("/") == 2 for path in covered_paths(user, Perm.AUDIT_VIEW)):
+    covered_roots = {path for path in covered_paths(user, Perm.AUDIT_VIEW) if path.count("/") == 2}
+    all_roots = set(OrgUnit.objects.filter(parent__isnull=True).values_list("path", flat=True))
+    if covered_roots and covered_roots >= all_roots:
         scope |= Q(unit__isnull=True)
     events = AuditEvent.objects.filter(scope).select_related("actor")
     if target_type:

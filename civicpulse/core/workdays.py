@@ -19,6 +19,10 @@ from dataclasses import dataclass
 
 _ONE_DAY = dt.timedelta(days=1)
 
+# Bounds that no real limit comes near; they keep one request from looping over millennia.
+MAX_WORKING_DAYS = 3650
+MAX_SPAN_DAYS = 36600
+
 Pause = tuple[dt.date, dt.date]
 
 
@@ -58,6 +62,8 @@ def add_working_days(calendar: WorkingCalendar, start: dt.date, n: int) -> dt.da
     """The n-th working day strictly after `start`; `start` itself if n == 0."""
     if n < 0:
         raise ValueError("n must not be negative")
+    if n > MAX_WORKING_DAYS:
+        raise ValueError(f"n must not exceed {MAX_WORKING_DAYS}")
     if n == 0:
         return start
     counted = 0
@@ -71,6 +77,8 @@ def add_working_days(calendar: WorkingCalendar, start: dt.date, n: int) -> dt.da
 
 def working_days_between(calendar: WorkingCalendar, a: dt.date, b: dt.date) -> int:
     """Number of working days d with a < d <= b (0 when b <= a)."""
+    if (b - a).days > MAX_SPAN_DAYS:
+        raise ValueError(f"the span must not exceed {MAX_SPAN_DAYS} days")
     count = 0
     day = a + _ONE_DAY
     while day <= b:
@@ -86,6 +94,8 @@ def paused_days(calendar: WorkingCalendar, pauses: Sequence[Pause]) -> frozenset
     for p_start, p_end in pauses:
         if p_end < p_start:
             raise ValueError(f"pause ends ({p_end}) before it starts ({p_start})")
+        if (p_end - p_start).days > MAX_SPAN_DAYS:
+            raise ValueError(f"a pause must not exceed {MAX_SPAN_DAYS} days")
         day = p_start + _ONE_DAY
         while day <= p_end:
             if calendar.is_working_day(day):
@@ -112,6 +122,8 @@ def due_date(calendar: WorkingCalendar, start: dt.date, n: int, pauses: Sequence
     """
     if n < 0:
         raise ValueError("n must not be negative")
+    if n > MAX_WORKING_DAYS:
+        raise ValueError(f"n must not exceed {MAX_WORKING_DAYS}")
     if n == 0:
         return start
     paused = paused_days(calendar, pauses)

@@ -367,8 +367,7 @@ class _County:
                     self._staff_member(self.rng.choice(department.sections), [Role.APPROVER])
                 )
         admin = self.region_staff[Role.ADMINISTRATOR][0]
-        admin.is_staff = admin.is_superuser = True
-        admin.save(update_fields=["is_staff", "is_superuser"])
+        org.user_grant_back_office(actor=None, user=admin)
         with clock.frozen(self.clock.advance(5)):
             citizen = org.citizen_create(
                 username="citizen", full_name="林小雨", password=DEMO_PASSWORD, phone="13900001234"

@@ -6,8 +6,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from civicpulse.accounts.enums import UnitKind
-from civicpulse.accounts.models import OrgUnit
+from civicpulse.accounts.selectors import departments_with_services, org_unit_by_code
 from civicpulse.catalogue import selectors
 from civicpulse.catalogue.enums import Channels, PowerKind
 from civicpulse.core.errors import NotFound
@@ -18,7 +17,12 @@ def home(request: HttpRequest) -> HttpResponse:
     unit_code = request.GET.get("unit", "")
     power_kind = request.GET.get("power_kind", "")
     channel = request.GET.get("channel", "")
-    unit = OrgUnit.objects.filter(code=unit_code).first() if unit_code else None
+    unit = None
+    if unit_code:
+        try:
+            unit = org_unit_by_code(code=unit_code)
+        except NotFound:
+            unit_code = ""
     versions = selectors.published_version_list(
         q=q,
         unit=unit,
@@ -32,9 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "unit_code": unit_code,
         "power_kind": power_kind,
         "channel": channel,
-        "units": OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT, services__isnull=False)
-        .distinct()
-        .order_by("code"),
+        "units": departments_with_services() if not request.headers.get("HX-Request") else [],
         "power_kinds": PowerKind.choices,
         "channels": Channels.choices,
     }

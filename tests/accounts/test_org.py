@@ -95,6 +95,9 @@ def test_staff_lists_mask_phone_numbers(county, client_for):
     [
         (mask_phone, "13812345678", "138****5678"),
         (mask_phone, "12345", "*****"),
+        (mask_phone, "6234567", "*****67"),
+        (mask_phone, "0571-8888 1234", "057*****1234"),
+        (mask_phone, "+86 138 1234 5678", "861******5678"),
         (mask_phone, "", ""),
         (mask_id_number, "110101199003071234", "1101**********1234"),
         (mask_id_number, "1234", "****"),
@@ -107,3 +110,44 @@ def test_staff_lists_mask_phone_numbers(county, client_for):
 )
 def test_masking_hides_all_but_the_edges(function, value, masked):
     assert function(value) == masked
+
+
+def test_only_the_system_or_a_superuser_adds_a_top_region(county):
+    with pytest.raises(NotFound):
+        org.org_unit_create(
+            actor=county.admin, code="r2", name_zh="x", name_en="x", kind="region", parent=None
+        )
+    county.admin.is_superuser = True
+    assert org.org_unit_create(
+        actor=county.admin, code="r2", name_zh="x", name_en="x", kind="region", parent=None
+    )
+
+
+def test_the_back_office_refuses_a_bad_tree_with_a_form_error(county, client_for):
+    county.admin.is_staff = county.admin.is_superuser = True
+    county.admin.save()
+    client = client_for(county.admin)
+    form = {"code": "dept-a", "name_zh": "x", "name_en": "x", "kind": "department", "is_active": "on"}
+    under_itself = client.post(
+        f"/admin/accounts/orgunit/{county.dept_a.pk}/change/", {**form, "parent": county.section_a1.pk}
+    )
+    under_a_hall = client.post(
+        f"/admin/accounts/orgunit/{county.dept_a.pk}/change/", {**form, "parent": county.hall.pk}
+    )
+    for response in (under_itself, under_a_hall):
+        assert response.status_code == 200 and "errorlist" in response.content.decode()
+    assert OrgUnit.objects.get(pk=county.dept_a.pk).parent_id == county.region.pk
+
+
+def test_installation_wide_events_are_only_for_those_who_cover_every_region(county, client_for):
+    factories.unit("other-region", UnitKind.REGION, None)
+    actions = {
+        e["action"] for e in client_for(county.supervisor).get("/api/v1/audit?limit=500").json()["items"]
+    }
+    assert "accounts.user.created" in actions  # staff of the county, tied to county units
+    citizen_events = (
+        client_for(county.supervisor)
+        .get(f"/api/v1/audit?target_type=accounts.user&target_id={county.citizen.pk}")
+        .json()
+    )
+    assert citizen_events["count"] == 0

@@ -243,11 +243,49 @@ def test_bad_input_gets_a_clear_error_and_writes_nothing(county, client_for):
         ),
         ({"code": "X"}, "invalid_request"),
     ]:
-        response = send(editor, "post", BASE, body)
+        # The administrator sees every unit, so an owner from another unit is a plain validation error.
+        response = send(
+            client_for(county.admin) if code == "owner_outside_unit" else editor, "post", BASE, body
+        )
         assert response.status_code == 422, (body, response.content)
         assert response.json()["code"] == code
         assert response.json()["message"]
+    # For someone who cannot see the other unit, its staff look as missing as a made-up id.
+    outside = send(editor, "post", BASE, {**body_of_owner(county.head_b.pk)})
+    made_up = send(editor, "post", BASE, {**body_of_owner(999999)})
+    assert outside.status_code == made_up.status_code == 404 and outside.json() == made_up.json()
     assert (Service.objects.count(), AuditEvent.objects.count()) == before
+
+
+def body_of_owner(owner_id: int) -> dict:
+    return {
+        "code": "X",
+        "name_zh": "x",
+        "name_en": "x",
+        "power_kind": "licensing",
+        "responsible_unit_code": "dept-a",
+        "process_owner_id": owner_id,
+    }
+
+
+def test_a_citizen_learns_nothing_about_units_or_staff(county, client_for):
+    citizen = client_for(county.citizen)
+    for body in (
+        body_of_owner(county.owner_a.pk),
+        body_of_owner(999999),
+        {**body_of_owner(1), "responsible_unit_code": "ghost"},
+    ):
+        response = send(citizen, "post", BASE, body)
+        assert response.status_code == 403 and response.json()["code"] == "forbidden"
+
+
+def test_someone_who_edited_a_draft_cannot_approve_it(county, client_for, authored):
+    head = client_for(county.head_a)
+    assert send(head, "patch", f"{BASE}/LIC-9/versions/1", {"change_note": "tightened"}).status_code == 200
+    send(authored, "post", f"{BASE}/LIC-9/versions/1/submit")
+    refused = send(head, "post", f"{BASE}/LIC-9/versions/1/approve")
+    assert refused.status_code == 403 and refused.json()["code"] == "approver_is_author"
+    assert send(client_for(county.leader), "post", f"{BASE}/LIC-9/versions/1/approve").status_code == 200
 
 
 def test_a_bad_step_list_leaves_the_draft_as_it_was(county, client_for, authored):
@@ -317,3 +355,19 @@ def test_lint_endpoint_reports_findings_in_scope(county, client_for):
     Service.objects.filter(code="SVC-1").update(process_owner=None)
     report = client_for(county.head_a).get("/api/v1/catalogue/lint").json()
     assert report["errors"] == 1 and report["findings"][0]["rule"] == "service.no_owner"
+
+
+@pytest.mark.parametrize(
+    ("patch", "code"),
+    [
+        ({"name_zh": None}, "name_required"),
+        ({"name_en": "   "}, "name_required"),
+        ({"power_kind": None}, "invalid_choice"),
+        ({"responsible_unit_code": None}, "unknown_unit"),
+    ],
+)
+def test_a_service_patch_with_nulls_or_blanks_is_refused_cleanly(county, client_for, patch, code):
+    factories.published_service(county, "SVC-1")
+    response = send(client_for(county.head_a), "patch", f"{BASE}/SVC-1", patch)
+    assert response.status_code == 422 and response.json()["code"] == code
+    assert Service.objects.get(code="SVC-1").name_zh == "个体工商户设立登记"

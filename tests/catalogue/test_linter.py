@@ -94,15 +94,20 @@ def test_a_service_without_a_process_owner_is_an_error():
     assert rules(findings) == {("service.no_owner", "error")}
 
 
-def test_the_same_service_under_two_units_is_an_overlap_for_both():
+def test_the_same_service_under_two_units_is_an_error_for_the_later_claim_only():
     pool = [
-        ServiceFacts("A", "个体工商户 设立登记", 1, 1),
-        ServiceFacts("B", "个体工商户设立登记", 2, 2),
-        ServiceFacts("C", "其他", 3, 3),
+        ServiceFacts("B", "个体工商户设立登记", 2, 2, seniority=5),
+        ServiceFacts("A", "个体工商户 设立登记", 1, 1, seniority=3),
+        ServiceFacts("C", "其他", 3, 3, seniority=1),
     ]
-    findings = lint_overlaps(pool)
-    assert {f.service_code for f in findings} == {"A", "B"}
-    assert all(f.severity == Severity.ERROR for f in findings)
+    findings = {f.service_code: f.severity for f in lint_overlaps(pool)}
+    assert findings == {"A": Severity.WARNING, "B": Severity.ERROR}
+
+
+def test_a_very_long_procedure_is_linted_without_recursion_trouble():
+    steps = tuple(step(f"s{i}", 1) for i in range(3000))
+    assert longest_budget(steps) == 3000
+    assert ("version.budget_above_promised", "error") in rules(lint_version(SERVICE, version(steps)))
 
 
 def test_same_name_within_one_unit_is_not_an_overlap():

@@ -50,3 +50,16 @@ def test_the_timeline_page_shows_scoped_events(county, client_for):
     assert page.status_code == 200
     text = page.content.decode()
     assert "SVC-B" in text and "SVC-1" not in text
+
+
+def test_a_role_grant_reads_in_the_readers_language_not_the_writers(county):
+    event = AuditEvent.objects.filter(action="accounts.role.assigned", target_id=str(county.head_a.pk)).get()
+    with translation.override("en"):
+        assert "department head" in render_event(event)
+    with translation.override("zh-hans"):
+        assert "部门负责人" in render_event(event)
+
+
+def test_citizen_names_are_masked_in_the_audit_log(county):
+    event = AuditEvent.objects.filter(action="accounts.user.created", target_id=str(county.citizen.pk)).get()
+    assert event.target_label == "C******" and event.unit is None

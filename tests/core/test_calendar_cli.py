@@ -193,3 +193,33 @@ def test_region_may_name_an_organisation_unit_that_uses_its_regions_calendar(cou
     assert out.getvalue().strip() == "2025-10-15"
     with pytest.raises(CommandError):
         call_command("calendar", "add-days", "2025-09-30", "5", "--region", "atlantis")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/calendar/add-days?start=2025-01-01&n=100000000",
+        "/api/v1/calendar/add-days?start=9999-12-30&n=5",
+        "/api/v1/calendar/add-days?start=2025-01-01&n=-1",
+        "/api/v1/calendar/between?start=0001-01-01&end=9999-12-31",
+    ],
+)
+def test_the_calendar_api_refuses_absurd_ranges_with_a_clear_error(client, path):
+    response = client.get(path)
+    assert response.status_code == 422
+    assert response.json()["code"] in ("out_of_range", "negative_days") and response.json()["message"]
+
+
+@pytest.mark.django_db
+def test_the_calendar_api_answers_the_domain_example(client):
+    body = client.get("/api/v1/calendar/add-days?start=2025-09-30&n=5").json()
+    assert body["due"] == "2025-10-14" and body["uncovered_years"] == []
+    assert client.get("/api/v1/calendar/between?start=2025-09-30&end=2025-10-14").json()["working_days"] == 5
+
+
+def test_the_cli_refuses_absurd_ranges():
+    with pytest.raises(CommandError):
+        call_command("calendar", "add-days", "2025-01-01", "100000")
+    with pytest.raises(CommandError):
+        call_command("calendar", "between", "0001-01-01", "9999-12-31")

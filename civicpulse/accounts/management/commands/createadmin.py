@@ -51,9 +51,7 @@ class Command(BaseCommand):
                     roles=[Role.ADMINISTRATOR],
                     password=password,
                 )
-                user.is_staff = True
-                user.is_superuser = True
-                user.save(update_fields=["is_staff", "is_superuser"])
+                user = services.user_grant_back_office(actor=None, user=user)
         except DomainError as error:
             raise CommandError(str(error.message)) from None
         self.stdout.write(

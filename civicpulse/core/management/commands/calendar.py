@@ -42,6 +42,10 @@ def _parse_count(value: str) -> int:
         raise CommandError(_("%(value)s is not a whole number of working days.") % {"value": value}) from None
     if n < 0:
         raise CommandError(_("The number of working days cannot be negative."))
+    if n > workdays.MAX_WORKING_DAYS:
+        raise CommandError(
+            _("At most %(max)s working days can be added.") % {"max": workdays.MAX_WORKING_DAYS}
+        )
     return n
 
 
@@ -74,8 +78,14 @@ class Command(BaseCommand):
         else:
             a, b = _parse_day(options["a"]), _parse_day(options["b"])
             calendar = self._calendar(options["region"])
+            try:
+                count = workdays.working_days_between(calendar, a, b)
+            except (ValueError, OverflowError):
+                raise CommandError(
+                    _("The two dates are more than %(max)s days apart.") % {"max": workdays.MAX_SPAN_DAYS}
+                ) from None
             self._warn_uncovered(calendar, a, b)
-            self.stdout.write(str(workdays.working_days_between(calendar, a, b)))
+            self.stdout.write(str(count))
 
     def _calendar(self, region: str) -> workdays.WorkingCalendar:
         try:
