@@ -18,6 +18,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# Plain HTTP on loopback: cookies cannot be marked Secure there.
+run: export SECURE_COOKIES = false
 run: install
 	$(BIN)/civicpulse migrate --noinput
 	$(BIN)/civicpulse demo --if-empty

@@ -91,10 +91,11 @@ def service_detail(request: HttpRequest, code: str) -> dict[str, Any]:
 def lint(request: HttpRequest, unit: str = "") -> dict[str, Any]:
     require_perm(request.user, Perm.CATALOGUE_VIEW_DRAFTS)
     services_qs = selectors.staff_service_list(user=request.user, unit=_unit_by_code(unit) if unit else None)
-    findings = selectors.catalogue_lint(services=services_qs)
+    findings = linter.ordered(selectors.catalogue_lint(services=services_qs))
+    totals = linter.tally(findings)
     return {
-        "errors": sum(1 for f in findings if f.severity == linter.Severity.ERROR),
-        "warnings": sum(1 for f in findings if f.severity == linter.Severity.WARNING),
+        "errors": totals["error"],
+        "warnings": totals["warning"],
         "findings": [f.as_dict() for f in findings],
     }
 

@@ -319,3 +319,23 @@ def lint_catalogue(
 
 def blocking(findings: Iterable[Finding]) -> list[Finding]:
     return [f for f in findings if f.severity == Severity.ERROR]
+
+
+def tally(findings: Iterable[Finding]) -> dict[str, int]:
+    """{"error": n, "warning": m} over the findings."""
+    counts = {str(Severity.ERROR): 0, str(Severity.WARNING): 0}
+    for finding in findings:
+        counts[str(finding.severity)] += 1
+    return counts
+
+
+def tally_by_service(findings: Iterable[Finding]) -> dict[str, dict[str, int]]:
+    grouped: dict[str, list[Finding]] = defaultdict(list)
+    for finding in findings:
+        grouped[finding.service_code].append(finding)
+    return {code: tally(group) for code, group in grouped.items()}
+
+
+def ordered(findings: Iterable[Finding]) -> list[Finding]:
+    """Errors first, then by service and version: the order people fix things in."""
+    return sorted(findings, key=lambda f: (f.severity != Severity.ERROR, f.service_code, f.version or 0))

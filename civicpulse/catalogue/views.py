@@ -37,10 +37,8 @@ def service_list(request: HttpRequest) -> HttpResponse:
     )
     page = Paginator(services_qs, 30).get_page(request.GET.get("page"))
     findings = selectors.catalogue_lint(services=services_qs.filter(pk__in=[s.pk for s in page]))
-    counts: dict[str, dict[str, int]] = {}
-    for finding in findings:
-        counts.setdefault(finding.service_code, {"error": 0, "warning": 0})[finding.severity] += 1
-    rows = [(service, counts.get(service.code, {"error": 0, "warning": 0})) for service in page]
+    counts = linter.tally_by_service(findings)
+    rows = [(service, counts.get(service.code, linter.tally([]))) for service in page]
     return render(
         request,
         "catalogue/service_list.html",
@@ -57,19 +55,19 @@ def service_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def lint_report(request: HttpRequest) -> HttpResponse:
     user = _staff_only(request)
-    findings = selectors.catalogue_lint(services=selectors.staff_service_list(user=user))
+    findings = linter.ordered(selectors.catalogue_lint(services=selectors.staff_service_list(user=user)))
+    totals = linter.tally(findings)
     severity = request.GET.get("severity", "")
-    if severity in ("error", "warning"):
+    if severity in totals:
         findings = [f for f in findings if f.severity == severity]
-    findings.sort(key=lambda f: (f.severity != linter.Severity.ERROR, f.service_code, f.version or 0))
     return render(
         request,
         "catalogue/lint.html",
         {
             "findings": findings,
             "severity": severity,
-            "errors": sum(1 for f in findings if f.severity == linter.Severity.ERROR),
-            "warnings": sum(1 for f in findings if f.severity == linter.Severity.WARNING),
+            "errors": totals["error"],
+            "warnings": totals["warning"],
         },
     )
 

@@ -25,6 +25,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Listed so the API docs load Swagger UI from our own static files, never from a CDN.
+    "ninja",
     "civicpulse.core",
     "civicpulse.accounts",
     "civicpulse.catalogue",

@@ -15,6 +15,9 @@ from civicpulse.catalogue.linter import (
     lint_overlaps,
     lint_version,
     longest_budget,
+    ordered,
+    tally,
+    tally_by_service,
 )
 
 SERVICE = ServiceFacts(code="S", name="登记", unit_id=1, owner_id=7)
@@ -139,3 +142,11 @@ def test_findings_carry_a_readable_message():
     finding = lint_version(SERVICE, version(promised=12, statutory=10))[0]
     assert "12" in finding.message and "10" in finding.message
     assert finding.as_dict()["service_code"] == "S"
+
+
+def test_tallies_and_order_put_errors_first():
+    findings = lint_version(SERVICE, version(promised=10, statutory=10, materials=0))
+    assert tally(findings) == {"error": 1, "warning": 1}
+    assert [f.severity for f in ordered(findings)] == [Severity.ERROR, Severity.WARNING]
+    assert tally_by_service(findings) == {"S": {"error": 1, "warning": 1}}
+    assert tally([]) == {"error": 0, "warning": 0}
