@@ -2,8 +2,16 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests import factories
+
+
+@pytest.fixture(autouse=True)
+def _no_language_leaks():
+    """Requests activate a language in this thread; start every test from the installation's default."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

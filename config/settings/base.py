@@ -97,7 +97,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "zh-hans"
+LANGUAGE_CODE = env.get("LANGUAGE_CODE", "zh-hans")  # pages negotiate; this is the CLI default
 LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "civicpulse" / "locale"]
 TIME_ZONE = env.get("TIME_ZONE", "Asia/Shanghai")

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 
 from civicpulse.catalogue.models import Service
 from tests import factories
@@ -69,3 +70,10 @@ def test_createadmin_refuses_weak_passwords_and_unknown_regions(county, monkeypa
     monkeypatch.setenv("OK", "a-very-long-passphrase-2026")
     with pytest.raises(CommandError):
         call_command("createadmin", "chief", "--password-env", "OK", "--region", "atlantis")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the commands' messages in English; the installation default is Chinese."""
+    with translation.override("en"):
+        yield

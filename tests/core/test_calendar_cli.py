@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 
 from civicpulse.core.calendars import calendar_for, ensure_default_calendar, official_cn_calendar
 from civicpulse.core.errors import NotFound
@@ -223,3 +224,10 @@ def test_the_cli_refuses_absurd_ranges():
         call_command("calendar", "add-days", "2025-01-01", "100000")
     with pytest.raises(CommandError):
         call_command("calendar", "between", "0001-01-01", "9999-12-31")
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """These tests read the commands' messages in English; the installation default is Chinese."""
+    with translation.override("en"):
+        yield
