@@ -26,6 +26,7 @@ class Perm(StrEnum):
     CATALOGUE_APPROVE = "catalogue.approve"
     AUDIT_VIEW = "audit.view"
     CALENDAR_MANAGE = "calendar.manage"
+    CASE_VIEW = "case.view"
 
 
 _ALL_STAFF = set(Role)
@@ -42,6 +43,8 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
         {Role.ADMINISTRATOR, Role.SUPERVISOR, Role.QUALITY_OFFICER, Role.LEADER, Role.DEPARTMENT_HEAD}
     ),
     Perm.CALENDAR_MANAGE: frozenset({Role.ADMINISTRATOR}),
+    # Leaders and the quality office read cases too: assessment and nonconformities drill down to them.
+    Perm.CASE_VIEW: frozenset(_ALL_STAFF),
 }
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+from collections.abc import Iterable
 
 import chinese_calendar
 from django.conf import settings
@@ -35,6 +37,31 @@ def _base_calendar(base: str) -> WorkingCalendar:
     raise ValueError(f"unknown calendar base {base!r}")
 
 
+def calendar_snapshot(code: str) -> dict[str, object]:
+    """What a case keeps of its calendar at intake, so later overrides never rewrite its deadlines."""
+    row = WorkCalendar.objects.filter(code=code).only("id", "base").first()
+    if row is None:
+        raise NotFound(
+            _("No working-day calendar with code %(code)s.") % {"code": code}, code="calendar_not_found"
+        )
+    overrides = CalendarOverride.objects.filter(calendar_id=row.id).order_by("date")
+    pairs = overrides.values_list("date", "is_working_day")
+    return {
+        "code": code,
+        "base": row.base,
+        "overrides": [[day.isoformat(), working] for day, working in pairs],
+    }
+
+
+def calendar_from_snapshot(snapshot: dict[str, object]) -> WorkingCalendar:
+    overrides = snapshot.get("overrides") or []
+    assert isinstance(overrides, list)
+    return _apply_overrides(
+        _base_calendar(str(snapshot["base"])),
+        [(dt.date.fromisoformat(day), bool(working)) for day, working in overrides],
+    )
+
+
 def calendar_for(code: str) -> WorkingCalendar:
     """The calendar stored under `code`: its base schedule with the administrator's overrides applied."""
     row = WorkCalendar.objects.filter(code=code).only("id", "base").first()
@@ -42,11 +69,15 @@ def calendar_for(code: str) -> WorkingCalendar:
         raise NotFound(
             _("No working-day calendar with code %(code)s.") % {"code": code}, code="calendar_not_found"
         )
-    base = _base_calendar(row.base)
+    return _apply_overrides(
+        _base_calendar(row.base),
+        CalendarOverride.objects.filter(calendar_id=row.id).values_list("date", "is_working_day"),
+    )
+
+
+def _apply_overrides(base: WorkingCalendar, overrides: Iterable[tuple[dt.date, bool]]) -> WorkingCalendar:
     holidays, workdays = set(base.holidays), set(base.workdays)
-    for day, is_working in CalendarOverride.objects.filter(calendar_id=row.id).values_list(
-        "date", "is_working_day"
-    ):
+    for day, is_working in overrides:
         if is_working:
             # Only a weekend needs listing to become a working day; a weekday just stops being a holiday.
             if day.weekday() >= 5:

@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "civicpulse.core",
     "civicpulse.accounts",
     "civicpulse.catalogue",
+    "civicpulse.cases",
     "civicpulse.demo",
     "civicpulse.portal",
 ]

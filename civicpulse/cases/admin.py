@@ -1,0 +1,26 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from civicpulse.cases.models import Case
+
+
+@admin.register(Case)
+class CaseAdmin(admin.ModelAdmin):
+    """Read-only: cases change only through the state machine, which checks roles and writes the audit."""
+
+    list_display = ["number", "service", "status", "sla_state", "due_date", "responsible_unit"]
+    list_filter = ["status", "sla_state", "channel"]
+    search_fields = ["number"]
+    list_select_related = ["service", "responsible_unit"]
+    exclude = ["applicant_name", "applicant_id_number", "applicant_phone", "applicant_email"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

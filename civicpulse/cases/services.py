@@ -1,0 +1,330 @@
+"""Case handling: intake, the state machine, pauses, visits and the time-limit scan.
+
+One transaction per use case; the case row is locked (SELECT ... FOR UPDATE, or SQLite's write lock) and
+its status re-read before any change, so of two concurrent transitions one wins and the other gets a
+Conflict, with nothing half-written.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civicpulse.accounts.enums import Role, UnitKind, UserKind
+from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
+from civicpulse.cases import clocks
+from civicpulse.cases.enums import (
+    CLOCK_RUNNING,
+    CaseStatus,
+    Channel,
+    Decision,
+    PauseKind,
+    SlaState,
+    VisitKind,
+)
+from civicpulse.cases.models import Case, CaseMaterial, CasePause, Visit
+from civicpulse.cases.transitions import TRANSITIONS
+from civicpulse.catalogue.enums import Channels
+from civicpulse.catalogue.selectors import published_version_get
+from civicpulse.core import clock
+from civicpulse.core.audit import audit_record
+from civicpulse.core.calendars import calendar_code_for_unit_code, calendar_from_snapshot, calendar_snapshot
+from civicpulse.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from civicpulse.core.workdays import local_date
+
+
+@dataclass(frozen=True)
+class Applicant:
+    name: str
+    id_number: str
+    phone: str
+    email: str = ""
+
+
+def _holds_role(actor: User | None, roles: frozenset[Role], units: list[OrgUnit | None]) -> bool:
+    if actor is None or actor.kind != UserKind.STAFF:
+        return False
+    paths = RoleAssignment.objects.filter(user=actor, role__in=roles).values_list("unit__path", flat=True)
+    return any(unit is not None and unit.path.startswith(path) for path in paths for unit in units)
+
+
+def _new_number(day: Any) -> str:
+    return f"{day:%Y%m%d}{secrets.randbelow(10**6):06d}"
+
+
+def _clock(case: Case, pauses: list[CasePause] | None = None) -> clocks.Clock:
+    tz = timezone.get_default_timezone()
+    rows = pauses if pauses is not None else list(case.pauses.all())
+    return clocks.Clock(
+        intake_date=case.intake_date,
+        limit_days=case.limit_days,
+        pauses=[
+            (local_date(p.started_at, tz), local_date(p.ended_at, tz) if p.ended_at else None) for p in rows
+        ],
+    )
+
+
+def _refresh_clock(case: Case) -> None:
+    calendar = calendar_from_snapshot(case.calendar)
+    case_clock = _clock(case)
+    case.due_date = clocks.deadline(calendar, case_clock)
+    if case.status in CLOCK_RUNNING or case.status == CaseStatus.PAUSED:
+        share = settings.CIVICPULSE["SLA_WARNING_SHARE"]
+        assert isinstance(share, float)
+        case.sla_state = clocks.sla_state(calendar, case_clock, clock.today(), share)
+
+
+@transaction.atomic
+def case_intake(
+    *,
+    actor: User,
+    service_code: str,
+    channel: str,
+    applicant: Applicant,
+    submitted_positions: list[int],
+    window: OrgUnit | None = None,
+) -> Case:
+    """Receive an application at a hall window (window officer) or online (the citizen)."""
+    if channel not in Channel.values:
+        raise ValidationFailed(_("Unknown channel."), code="invalid_channel")
+    version = published_version_get(code=service_code)
+    service = version.service
+    if channel == Channel.HALL:
+        if window is None or window.kind != UnitKind.WINDOW:
+            raise ValidationFailed(
+                _("Name the window that receives the application."), code="window_required"
+            )
+        if not _holds_role(actor, frozenset({Role.WINDOW_OFFICER}), [window]):
+            raise NotFound()
+        if version.channels == Channels.ONLINE:
+            raise ValidationFailed(_("This service is handled online only."), code="channel_not_offered")
+    else:
+        if actor.kind != UserKind.CITIZEN:
+            raise Forbidden(_("Online applications are made by the applicant."), code="online_by_applicant")
+        if version.channels == Channels.HALL:
+            raise ValidationFailed(
+                _("This service is handled at the service hall only."), code="channel_not_offered"
+            )
+        window = None
+    for label, value in (
+        ("name", applicant.name),
+        ("ID number", applicant.id_number),
+        ("phone", applicant.phone),
+    ):
+        if not value.strip():
+            raise ValidationFailed(
+                _("The applicant's %(field)s is missing.") % {"field": label},
+                code="applicant_incomplete",
+                detail={"field": label},
+            )
+    materials = list(version.materials.all())
+    unknown = sorted(set(submitted_positions) - {m.position for m in materials})
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown material numbers: %(numbers)s.") % {"numbers": unknown}, code="unknown_material"
+        )
+    now = clock.now()
+    tz = timezone.get_default_timezone()
+    calendar_code = calendar_code_for_unit_code(service.responsible_unit.code) or "CN"
+    fields = {
+        "service": service,
+        "version": version,
+        "responsible_unit": service.responsible_unit,
+        "calendar": calendar_snapshot(calendar_code),
+        "channel": channel,
+        "window": window,
+        "intake_officer": actor if channel == Channel.HALL else None,
+        "applicant": actor if channel == Channel.ONLINE else None,
+        "applicant_name": applicant.name.strip(),
+        "applicant_id_number": applicant.id_number.strip(),
+        "applicant_phone": applicant.phone.strip(),
+        "applicant_email": applicant.email.strip(),
+        "limit_days": version.promised_limit_days,
+        "intake_at": now,
+        "intake_date": local_date(now, tz),
+    }
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                case = Case.objects.create(number=_new_number(fields["intake_date"]), **fields)
+            break
+        except IntegrityError:
+            continue
+    else:  # pragma: no cover - a million numbers a day make five collisions in a row implausible
+        raise Conflict(_("Could not allocate a case number; try again."), code="case_number_busy")
+    CaseMaterial.objects.bulk_create(
+        CaseMaterial(
+            case=case,
+            position=m.position,
+            name_zh=m.name_zh,
+            name_en=m.name_en,
+            required=m.required,
+            submitted=m.position in submitted_positions,
+        )
+        for m in materials
+    )
+    if channel == Channel.HALL:
+        Visit.objects.create(case=case, kind=VisitKind.INTAKE, at=now, window=window)
+    _refresh_clock(case)
+    case.save(update_fields=["due_date", "sla_state"])
+    audit_record(
+        actor=actor,
+        action="cases.case.submitted",
+        target=case,
+        unit=case.responsible_unit,
+        data={"service": service.code, "channel": channel},
+    )
+    return case
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    actor: User,
+    case: Case,
+    transition: str,
+    reason: str = "",
+    missing: list[int] | None = None,
+    pause_kind: str = PauseKind.EXPERT_REVIEW,
+    assignee: User | None = None,
+) -> Case:
+    rule = TRANSITIONS.get(transition)
+    if rule is None:
+        raise ValidationFailed(
+            _("Unknown action %(action)s.") % {"action": transition}, code="unknown_transition"
+        )
+    case = (
+        Case.objects.select_for_update()
+        .select_related("responsible_unit", "window", "version")
+        .get(pk=case.pk)
+    )
+    is_applicant = rule.applicant_may and case.applicant_id is not None and case.applicant_id == actor.pk
+    if not is_applicant and not _holds_role(actor, rule.roles, [case.responsible_unit, case.window]):
+        raise NotFound()
+    if case.status not in rule.sources:
+        raise Conflict(
+            _("Cannot %(action)s a case that is %(status)s.")
+            % {"action": str(rule.label).lower(), "status": CaseStatus(case.status).label},
+            code="transition_not_allowed",
+        )
+    if rule.needs_reason and not reason.strip():
+        raise ValidationFailed(_("Give the reason."), code="reason_required")
+    now = clock.now()
+    steps = list(case.version.steps.order_by("position"))
+    data: dict[str, Any] = {"reason": reason.strip()}
+    if transition == "accept":
+        case.step_position = steps[0].position if steps else None
+    elif transition == "advance":
+        later = [s for s in steps if case.step_position is None or s.position > case.step_position]
+        if not later:
+            raise Conflict(_("This is the last step: decide the case."), code="no_next_step")
+        case.step_position = later[0].position
+        data["step"] = later[0].name_zh
+    elif transition in ("request_supplement", "pause"):
+        _open_pause(case, steps, transition, reason, missing, pause_kind, now)
+        data["kind"] = PauseKind.SUPPLEMENT if transition == "request_supplement" else pause_kind
+    elif transition == "resume":
+        CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now)
+    elif transition in ("approve", "deny"):
+        case.decision = Decision.APPROVED if transition == "approve" else Decision.DENIED
+        case.decided_at = now
+    elif transition == "deliver":
+        case.delivered_at = now
+    elif transition in ("close", "withdraw"):
+        case.closed_at = now
+        CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now)
+    if transition in ("approve", "deny", "withdraw", "refuse"):
+        case.reason = reason.strip()
+    if assignee is not None:
+        case.assignee = assignee
+    case.status = rule.target
+    _refresh_clock(case)
+    case.save()
+    audit_record(
+        actor=actor, action=f"cases.case.{rule.past}", target=case, unit=case.responsible_unit, data=data
+    )
+    return case
+
+
+def _open_pause(
+    case: Case,
+    steps: list[Any],
+    transition: str,
+    reason: str,
+    missing: list[int] | None,
+    pause_kind: str,
+    now: Any,
+) -> None:
+    step = next((s for s in steps if s.position == case.step_position), None)
+    if step is not None and not step.pause_allowed:
+        raise ValidationFailed(
+            _("The procedure allows no statutory pause at this step."), code="pause_not_allowed"
+        )
+    if transition == "request_supplement":
+        wanted = sorted(set(missing or []))
+        known = set(case.materials.values_list("position", flat=True))
+        if not wanted or not set(wanted) <= known:
+            raise ValidationFailed(
+                _("List every missing material, by its number in the guide."),
+                code="missing_materials_required",
+            )
+        CasePause.objects.create(
+            case=case, kind=PauseKind.SUPPLEMENT, missing=wanted, reason=reason.strip(), started_at=now
+        )
+    else:
+        if pause_kind not in PauseKind.values or pause_kind == PauseKind.SUPPLEMENT:
+            raise ValidationFailed(_("Unknown kind of pause."), code="invalid_pause_kind")
+        CasePause.objects.create(case=case, kind=pause_kind, reason=reason.strip(), started_at=now)
+
+
+@transaction.atomic
+def visit_record(*, actor: User, case: Case, kind: str, window: OrgUnit) -> Visit:
+    if kind not in VisitKind.values:
+        raise ValidationFailed(_("Unknown kind of visit."), code="invalid_visit_kind")
+    if not _holds_role(
+        actor, frozenset({Role.WINDOW_OFFICER, Role.DEPARTMENT_HEAD}), [window, case.responsible_unit]
+    ):
+        raise NotFound()
+    visit = Visit.objects.create(case=case, kind=kind, at=clock.now(), window=window)
+    audit_record(
+        actor=actor,
+        action="cases.case.visit_recorded",
+        target=case,
+        unit=case.responsible_unit,
+        data={"kind": kind},
+    )
+    return visit
+
+
+def sla_scan(*, batch_size: int = 500) -> dict[str, int]:
+    """Re-rate every open case's time-limit state; only changes are written (running it twice is harmless)."""
+    changed = {str(state): 0 for state in SlaState}
+    open_ids = list(
+        Case.objects.filter(status__in=[*CLOCK_RUNNING, CaseStatus.PAUSED]).values_list("pk", flat=True)
+    )
+    for start in range(0, len(open_ids), batch_size):
+        with transaction.atomic():
+            for case in (
+                Case.objects.select_for_update()
+                .filter(pk__in=open_ids[start : start + batch_size])
+                .prefetch_related("pauses")
+            ):
+                before = case.sla_state
+                _refresh_clock(case)
+                if case.sla_state != before:
+                    case.save(update_fields=["sla_state", "due_date"])
+                    changed[case.sla_state] += 1
+                    audit_record(
+                        actor=None,
+                        action="cases.case.sla_changed",
+                        target=case,
+                        unit=case.responsible_unit,
+                        data={"state": case.sla_state, "before": before},
+                    )
+    return changed

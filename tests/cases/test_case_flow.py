@@ -1,0 +1,301 @@
+"""Case handling through its service functions: intake, every edge of the state machine, clocks, the scan."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from civicpulse.accounts import services as org
+from civicpulse.accounts.enums import Role
+from civicpulse.cases import services as cases
+from civicpulse.cases.enums import CaseStatus, SlaState
+from civicpulse.cases.models import Case, CasePause, Visit
+from civicpulse.cases.transitions import TRANSITIONS
+from civicpulse.catalogue import services as cat
+from civicpulse.core import clock
+from civicpulse.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from civicpulse.core.models import AuditEvent, CalendarOverride, WorkCalendar
+from tests import factories
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+APPLICANT = cases.Applicant(name="王小明", id_number="110101199003071234", phone="13812345678")
+
+
+def at(day: str, hour: int = 10) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def world(county):
+    org.role_assign(actor=None, user=county.approver_a, role=Role.APPROVER, unit=county.dept_a)
+    with clock.frozen(at("2025-06-02")):
+        service, _version = factories.published_service(county, "LIC-1", promised=5, statutory=20)
+        draft = cat.version_create(actor=county.quality_a, service=service)
+        steps = factories.step_inputs("dept-a")
+        steps[1] = cat.StepInput(**{**steps[1].__dict__, "pause_allowed": True})
+        cat.version_update(actor=county.quality_a, version=draft, fields={}, steps=steps)
+        cat.version_transition(actor=county.quality_a, version=draft, transition="submit")
+        cat.version_transition(actor=county.head_a, version=draft, transition="approve")
+    return county
+
+
+def intake(world, day: str = "2025-11-03", hour: int = 10) -> Case:
+    with clock.frozen(at(day, hour)):
+        return cases.case_intake(
+            actor=world.window_officer,
+            service_code="LIC-1",
+            channel="hall",
+            applicant=APPLICANT,
+            submitted_positions=[1, 2],
+            window=world.window,
+        )
+
+
+def act(world, case: Case, name: str, day: str, who: str = "approver_a", **kwargs) -> Case:
+    with clock.frozen(at(day)):
+        return cases.case_transition(actor=getattr(world, who), case=case, transition=name, **kwargs)
+
+
+def test_a_hall_intake_records_the_case_its_visit_and_its_deadline(world):
+    case = intake(world)
+    assert case.status == CaseStatus.SUBMITTED and case.limit_days == 5
+    assert case.due_date == dt.date(2025, 11, 10)
+    assert case.version.number == 2 and case.calendar["code"] == "CN"
+    assert [v.kind for v in Visit.objects.filter(case=case)] == ["intake"]
+    assert list(case.materials.values_list("position", "submitted")) == [(1, True), (2, True)]
+    assert AuditEvent.objects.filter(action="cases.case.submitted", target_id=str(case.pk)).count() == 1
+    assert str(case) == case.number and APPLICANT.name not in str(case)
+
+
+def test_intake_on_a_holiday_counts_from_the_next_working_day(world):
+    case = intake(world, "2025-10-03")
+    assert case.due_date == dt.date(2025, 10, 14)  # 9, 10, 11 (make-up Saturday), 13, 14
+
+
+def test_only_a_window_officer_of_that_window_takes_hall_applications(world):
+    with pytest.raises(NotFound):
+        cases.case_intake(
+            actor=world.head_b,
+            service_code="LIC-1",
+            channel="hall",
+            applicant=APPLICANT,
+            submitted_positions=[],
+            window=world.window,
+        )
+    with pytest.raises(Forbidden):
+        cases.case_intake(
+            actor=world.head_a,
+            service_code="LIC-1",
+            channel="online",
+            applicant=APPLICANT,
+            submitted_positions=[],
+        )
+    assert not Case.objects.exists()
+
+
+def test_a_citizen_applies_online_without_a_window(world):
+    case = cases.case_intake(
+        actor=world.citizen,
+        service_code="LIC-1",
+        channel="online",
+        applicant=APPLICANT,
+        submitted_positions=[1],
+    )
+    assert case.window is None and case.applicant == world.citizen and not case.visits.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"applicant": cases.Applicant(name=" ", id_number="1", phone="1")}, "applicant_incomplete"),
+        ({"submitted_positions": [9]}, "unknown_material"),
+        ({"window": None}, "window_required"),
+        ({"channel": "fax"}, "invalid_channel"),
+    ],
+)
+def test_bad_intake_is_refused_and_writes_nothing(world, changes, code):
+    kwargs = {
+        "actor": world.window_officer,
+        "service_code": "LIC-1",
+        "channel": "hall",
+        "applicant": APPLICANT,
+        "submitted_positions": [1],
+        "window": world.window,
+        **changes,
+    }
+    with pytest.raises(ValidationFailed) as error:
+        cases.case_intake(**kwargs)
+    assert error.value.code == code
+    assert not Case.objects.exists() and not Visit.objects.exists()
+
+
+# How to bring a fresh case to each status, by the transitions that lead there.
+PATHS = {
+    CaseStatus.SUBMITTED: [],
+    CaseStatus.REFUSED: [("refuse", {"reason": "材料不齐且无法补正"})],
+    CaseStatus.IN_PROGRESS: [("accept", {})],
+    CaseStatus.PAUSED: [("accept", {}), ("advance", {}), ("request_supplement", {"missing": [2]})],
+    CaseStatus.DECIDED: [("accept", {}), ("approve", {})],
+    CaseStatus.DELIVERED: [("accept", {}), ("approve", {}), ("deliver", {})],
+    CaseStatus.CLOSED: [("accept", {}), ("approve", {}), ("deliver", {}), ("close", {})],
+    CaseStatus.WITHDRAWN: [("withdraw", {"reason": "申请人撤回"})],
+}
+WHO = {"close": "head_a", "withdraw": "head_a"}
+ARGS = {
+    "refuse": {"reason": "x"},
+    "deny": {"reason": "不符合法定条件"},
+    "pause": {"reason": "专家评审"},
+    "request_supplement": {"missing": [2]},
+    "withdraw": {"reason": "x"},
+}
+
+
+def case_in(world, status: str) -> Case:
+    case = intake(world)
+    for name, kwargs in PATHS[status]:
+        case = act(world, case, name, "2025-11-05", WHO.get(name, "approver_a"), **kwargs)
+    assert case.status == status
+    return case
+
+
+@pytest.mark.parametrize("status", list(PATHS))
+@pytest.mark.parametrize("name", list(TRANSITIONS))
+def test_every_edge_of_the_state_machine_is_allowed_or_refused_as_the_table_says(world, status, name):
+    case = case_in(world, status)
+    rule = TRANSITIONS[name]
+    if name in ("request_supplement", "pause") and status == CaseStatus.IN_PROGRESS:
+        case = act(world, case, "advance", "2025-11-05")  # step 2 is where the procedure allows a pause
+    try:
+        after = act(world, case, name, "2025-11-06", WHO.get(name, "approver_a"), **ARGS.get(name, {}))
+    except Conflict as error:
+        assert status not in rule.sources, f"{name} from {status} should be allowed"
+        assert error.code == "transition_not_allowed"
+        assert Case.objects.get(pk=case.pk).status == status
+    else:
+        assert status in rule.sources, f"{name} from {status} should be refused"
+        assert after.status == rule.target
+
+
+def test_a_role_outside_the_table_or_the_unit_is_refused(world):
+    case = intake(world)
+    for who in ("head_b", "supervisor", "citizen"):
+        with pytest.raises(NotFound):
+            act(world, case, "accept", "2025-11-04", who)
+    with pytest.raises(NotFound):  # window officers take cases in, they do not decide them
+        act(world, act(world, case, "accept", "2025-11-04"), "approve", "2025-11-04", "window_officer")
+
+
+def test_a_supplement_request_lists_the_missing_materials_and_stops_the_clock(world):
+    case = intake(world)  # Mon 3 Nov, 5 working days: due Mon 10
+    case = act(world, case, "accept", "2025-11-03")
+    case = act(world, case, "advance", "2025-11-04")
+    case = act(world, case, "request_supplement", "2025-11-05", missing=[1, 2])  # Wed: day 2 counted
+    assert case.status == CaseStatus.PAUSED and case.due_date is None
+    assert CasePause.objects.get(case=case).missing == [1, 2]
+    case = act(world, case, "resume", "2025-11-12", "window_officer")  # Thu 6 .. Wed 12 do not count
+    assert case.due_date == dt.date(2025, 11, 17)
+
+
+def test_a_pause_across_a_holiday_only_removes_its_working_days(world):
+    case = intake(world, "2025-09-29")  # Mon; 5 working days
+    case = act(world, case, "accept", "2025-09-29")
+    case = act(world, case, "advance", "2025-09-29")
+    case = act(world, case, "pause", "2025-09-30", reason="专家评审", pause_kind="expert_review")
+    case = act(world, case, "resume", "2025-10-09")  # pause (30 Sep, 9 Oct]: only 9 Oct is a working day
+    # Counted: 30 Sep; then 10, 11 (make-up Saturday), 13, 14 Oct.
+    assert case.due_date == dt.date(2025, 10, 14)
+
+
+def test_no_pause_where_the_procedure_allows_none(world):
+    case = act(world, intake(world), "accept", "2025-11-03")  # step 1 allows no pause
+    with pytest.raises(ValidationFailed) as error:
+        act(world, case, "request_supplement", "2025-11-04", missing=[1])
+    assert error.value.code == "pause_not_allowed"
+
+
+def test_a_supplement_request_must_name_the_missing_materials(world):
+    case = act(world, act(world, intake(world), "accept", "2025-11-03"), "advance", "2025-11-03")
+    for missing in ([], [7]):
+        with pytest.raises(ValidationFailed):
+            act(world, case, "request_supplement", "2025-11-04", missing=missing)
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.IN_PROGRESS
+
+
+def test_a_procedure_republished_mid_case_does_not_change_the_case(world):
+    case = intake(world)
+    service = case.service
+    with clock.frozen(at("2025-11-04")):
+        draft = cat.version_create(actor=world.quality_a, service=service)
+        cat.version_update(actor=world.quality_a, version=draft, fields={"promised_limit_days": 8})
+        cat.version_transition(actor=world.quality_a, version=draft, transition="submit")
+        cat.version_transition(actor=world.head_a, version=draft, transition="approve")
+    case = act(world, case, "accept", "2025-11-05")
+    assert case.version.number == 2 and case.limit_days == 5 and case.due_date == dt.date(2025, 11, 10)
+
+
+def test_a_calendar_override_after_intake_does_not_rewrite_the_deadline(world):
+    case = intake(world)
+    CalendarOverride.objects.create(
+        calendar=WorkCalendar.objects.get(code="CN"),
+        date=dt.date(2025, 11, 5),
+        is_working_day=False,
+        name="local holiday",
+    )
+    assert act(world, case, "accept", "2025-11-04").due_date == dt.date(2025, 11, 10)
+    later = intake(world, "2025-11-04")
+    assert later.due_date == dt.date(2025, 11, 12)  # the new case sees the holiday
+
+
+def test_the_scan_marks_warnings_and_overdue_cases_once(world):
+    case = act(world, intake(world), "accept", "2025-11-03")  # due 10 Nov
+    with clock.frozen(at("2025-11-07")):  # 4 of 5 used
+        assert cases.sla_scan()["warning"] == 1
+        assert cases.sla_scan() == {"on_track": 0, "warning": 0, "overdue": 0}
+    with clock.frozen(at("2025-11-11")):
+        assert cases.sla_scan()["overdue"] == 1
+        assert cases.sla_scan()["overdue"] == 0
+    assert Case.objects.get(pk=case.pk).sla_state == SlaState.OVERDUE
+    assert AuditEvent.objects.filter(action="cases.case.sla_changed", target_id=str(case.pk)).count() == 2
+
+
+def test_of_two_transitions_from_one_state_the_second_gets_a_conflict(world):
+    case = act(world, intake(world), "accept", "2025-11-03")
+    stale = Case.objects.get(pk=case.pk)
+    act(world, case, "approve", "2025-11-04")
+    with pytest.raises(Conflict) as error:
+        act(world, stale, "deny", "2025-11-04", reason="不符合条件")
+    assert error.value.code == "transition_not_allowed"
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.decision == "approved" and fresh.reason == ""
+    assert AuditEvent.objects.filter(action="cases.case.denied").count() == 0
+
+
+def test_the_applicant_may_withdraw_their_own_online_case(world):
+    case = cases.case_intake(
+        actor=world.citizen,
+        service_code="LIC-1",
+        channel="online",
+        applicant=APPLICANT,
+        submitted_positions=[1],
+    )
+    assert (
+        act(world, case, "withdraw", "2025-11-04", "citizen", reason="不再需要").status
+        == CaseStatus.WITHDRAWN
+    )
+
+
+def test_the_sla_command_reports_what_changed(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import translation
+
+    act(world, intake(world), "accept", "2025-11-03")
+    out = StringIO()
+    with clock.frozen(at("2025-11-11")), translation.override("en"):
+        call_command("sla", "scan", stdout=out)
+        call_command("sla", "scan", stdout=out)
+    first, second = out.getvalue().strip().splitlines()
+    assert "1 now overdue" in first and "0 now overdue" in second
