@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
+from civicpulse.cases import services as cases
+from civicpulse.cases.models import Case
 from civicpulse.catalogue import services as cat
 from civicpulse.catalogue.models import ProcedureVersion, Service
 from tests import factories
@@ -49,6 +51,7 @@ EDITORS_A = frozenset({"admin", "head_a", "quality_a"})
 APPROVERS_A = frozenset({"admin", "head_a", "leader"})
 ORG_VIEWERS_A = frozenset({"admin", "head_a", "quality_a", "supervisor", "leader"})
 ALL_STAFF = frozenset(ROLES) - {"anonymous", "citizen"}
+CASE_VIEWERS = frozenset({"admin", "head_a", "quality_a", "window_officer", "supervisor", "leader"})
 AUDITORS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "leader"})
 
 
@@ -115,6 +118,28 @@ def operations(ids: dict[str, int]) -> list[Op]:
         Op("staff list", "GET", "/api/v1/org/staff", ALL_STAFF),
         Op("staff detail", "GET", f"/api/v1/org/staff/{ids['owner_a']}", ORG_VIEWERS_A | {"approver_a"}),
         Op("audit list", "GET", "/api/v1/audit", AUDITORS),
+        Op("case list", "GET", "/api/v1/cases", EVERYONE - {"anonymous"}),
+        Op("case detail", "GET", f"/api/v1/cases/{ids['case']}", CASE_VIEWERS),
+        Op(
+            "case accept",
+            "POST",
+            f"/api/v1/cases/{ids['case']}/accept",
+            frozenset({"head_a", "window_officer"}),
+            effect=lambda: Case.objects.filter(number=ids["case"], status="in_progress").exists(),
+        ),
+        Op(
+            "case intake",
+            "POST",
+            "/api/v1/cases",
+            frozenset({"window_officer"}),
+            {
+                "service_code": "SVC-1",
+                "channel": "hall",
+                "window_code": "window-1",
+                "applicant": {"name": "张三", "id_number": "110101199003071234", "phone": "13812345678"},
+            },
+            effect=lambda: Case.objects.count() == 2,
+        ),
         Op("portal home", "GET", "/", EVERYONE, page=True),
         Op("service guide", "GET", "/services/SVC-1/", EVERYONE, page=True),
         Op("staff catalogue", "GET", "/staff/catalogue/", DRAFT_VIEWERS | {"head_b"}, page=True),
@@ -142,6 +167,14 @@ def world(county: factories.County):
     factories.published_service(county, "SVC-2", "失业保险金申领")
     svc = Service.objects.get(code="SVC-1")
     cat.version_create(actor=county.quality_a, service=svc)
+    cases.case_intake(
+        actor=county.window_officer,
+        service_code="SVC-1",
+        channel="hall",
+        window=county.window,
+        applicant=cases.Applicant(name="李四", id_number="110101199003071234", phone="13812345678"),
+        submitted_positions=[1],
+    )
     county.admin.is_staff = county.admin.is_superuser = True
     county.admin.save()
     return county
@@ -158,7 +191,7 @@ def _status(client, op: Op) -> int:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_admits_exactly_the_roles_that_may_use_it(world, client_for, role):
-    ids = {"dept_a": world.dept_a.pk, "owner_a": world.owner_a.pk}
+    ids = {"dept_a": world.dept_a.pk, "owner_a": world.owner_a.pk, "case": Case.objects.get().number}
     user = None if role == "anonymous" else getattr(world, role)
     failures = []
     for op in operations(ids):

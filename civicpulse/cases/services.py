@@ -112,16 +112,16 @@ def case_intake(
                 _("This service is handled at the service hall only."), code="channel_not_offered"
             )
         window = None
-    for label, value in (
-        ("name", applicant.name),
-        ("ID number", applicant.id_number),
-        ("phone", applicant.phone),
+    for key, label, value in (
+        ("name", _("applicant name"), applicant.name),
+        ("id_number", _("applicant ID number"), applicant.id_number),
+        ("phone", _("applicant phone"), applicant.phone),
     ):
         if not value.strip():
             raise ValidationFailed(
-                _("The applicant's %(field)s is missing.") % {"field": label},
+                _("The %(field)s is missing.") % {"field": label},
                 code="applicant_incomplete",
-                detail={"field": label},
+                detail={"field": key},
             )
     materials = list(version.materials.all())
     unknown = sorted(set(submitted_positions) - {m.position for m in materials})
