@@ -2,6 +2,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicpulse.cases.enums import SlaState
 from civicpulse.core.audit import register_actions, register_param_choices
+from civicpulse.core.notify import register_messages
 
 register_param_choices({"state": SlaState})
 
@@ -21,5 +22,13 @@ register_actions(
         "cases.case.withdrawn": _("%(actor)s withdrew case %(target)s."),
         "cases.case.visit_recorded": _("%(actor)s recorded a visit on case %(target)s."),
         "cases.case.sla_changed": _("Case %(target)s is now %(state)s."),
+        "cases.case.reassigned": _("%(actor)s gave case %(target)s to %(assignee)s."),
+    }
+)
+
+register_messages(
+    {
+        "cases.warning": _("Case %(number)s has used 80 %% of its time limit (due %(due)s)."),
+        "cases.overdue": _("Case %(number)s is overdue (it was due %(due)s)."),
     }
 )

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +22,7 @@ from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
 from civicpulse.cases import clocks
 from civicpulse.cases.enums import (
     CLOCK_RUNNING,
+    OPEN_STATUSES,
     CaseStatus,
     Channel,
     Decision,
@@ -30,12 +32,13 @@ from civicpulse.cases.enums import (
 )
 from civicpulse.cases.models import Case, CaseMaterial, CasePause, Visit
 from civicpulse.cases.transitions import TRANSITIONS
-from civicpulse.catalogue.enums import Channels
+from civicpulse.catalogue.enums import Channels, ServiceMode
 from civicpulse.catalogue.selectors import published_version_get
 from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
 from civicpulse.core.calendars import calendar_code_for_unit_code, calendar_from_snapshot, calendar_snapshot
 from civicpulse.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from civicpulse.core.notify import notify
 from civicpulse.core.workdays import local_date
 
 
@@ -192,7 +195,6 @@ def case_transition(
     reason: str = "",
     missing: list[int] | None = None,
     pause_kind: str = PauseKind.EXPERT_REVIEW,
-    assignee: User | None = None,
 ) -> Case:
     rule = TRANSITIONS.get(transition)
     if rule is None:
@@ -220,11 +222,13 @@ def case_transition(
     data: dict[str, Any] = {"reason": reason.strip()}
     if transition == "accept":
         case.step_position = steps[0].position if steps else None
+        case.assignee = _pick_assignee(case, steps[0] if steps else None)
     elif transition == "advance":
         later = [s for s in steps if case.step_position is None or s.position > case.step_position]
         if not later:
             raise Conflict(_("This is the last step: decide the case."), code="no_next_step")
         case.step_position = later[0].position
+        case.assignee = _pick_assignee(case, later[0])
         data["step"] = later[0].name_zh
     elif transition in ("request_supplement", "pause"):
         _open_pause(case, steps, transition, reason, missing, pause_kind, now)
@@ -241,13 +245,117 @@ def case_transition(
         CasePause.objects.filter(case=case, ended_at__isnull=True).update(ended_at=now)
     if transition in ("approve", "deny", "withdraw", "refuse"):
         case.reason = reason.strip()
-    if assignee is not None:
-        case.assignee = assignee
+    if rule.target not in (CaseStatus.IN_PROGRESS, CaseStatus.PAUSED):
+        case.assignee = None
     case.status = rule.target
     _refresh_clock(case)
     case.save()
     audit_record(
         actor=actor, action=f"cases.case.{rule.past}", target=case, unit=case.responsible_unit, data=data
+    )
+    return case
+
+
+@transaction.atomic
+def case_settle_on_the_spot(*, actor: User, case: Case, approve: bool = True, reason: str = "") -> Case:
+    """An immediate service (即办件) is accepted, decided and handed over at the window in one go."""
+    case = (
+        Case.objects.select_for_update()
+        .select_related("version", "window", "responsible_unit")
+        .get(pk=case.pk)
+    )
+    if case.version.service_mode != ServiceMode.IMMEDIATE:
+        raise Conflict(_("Only an immediate service is decided at the window."), code="not_immediate")
+    if case.window is None or not _holds_role(actor, frozenset({Role.WINDOW_OFFICER}), [case.window]):
+        raise NotFound()
+    if case.status != CaseStatus.SUBMITTED:
+        raise Conflict(
+            _("Cannot %(action)s a case that is %(status)s.")
+            % {"action": _("decide on the spot"), "status": CaseStatus(case.status).label},
+            code="transition_not_allowed",
+        )
+    if not approve and not reason.strip():
+        raise ValidationFailed(_("Give the reason."), code="reason_required")
+    now = clock.now()
+    case.status = CaseStatus.DELIVERED
+    case.decision = Decision.APPROVED if approve else Decision.DENIED
+    case.reason = reason.strip()
+    case.decided_at = case.delivered_at = now
+    _refresh_clock(case)
+    case.save()
+    for past in ("accepted", "approved" if approve else "denied", "delivered"):
+        audit_record(
+            actor=actor,
+            action=f"cases.case.{past}",
+            target=case,
+            unit=case.responsible_unit,
+            data={"reason": case.reason, "on_the_spot": True},
+        )
+    return case
+
+
+def _covering(role: Role, unit: OrgUnit | None) -> list[User]:
+    """Active staff holding `role` over `unit` (a role over an ancestor covers it too)."""
+    if unit is None:
+        return []
+    ancestors = [
+        f"/{'/'.join(unit.path.strip('/').split('/')[:depth])}/" for depth in range(1, unit.depth + 2)
+    ]
+    return list(
+        User.objects.filter(
+            is_active=True, role_assignments__role=role, role_assignments__unit__path__in=ancestors
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def _pick_assignee(case: Case, step: Any) -> User | None:
+    """The staff member of the step's unit holding the step's role with the fewest open cases."""
+    if step is None:
+        return None
+    if step.responsible_role == Role.WINDOW_OFFICER and case.intake_officer_id:
+        return case.intake_officer
+    unit = step.responsible_unit or case.responsible_unit
+    role = step.responsible_role or Role.APPROVER
+    candidates = (
+        User.objects.filter(
+            is_active=True,
+            kind=UserKind.STAFF,
+            role_assignments__role=role,
+            role_assignments__unit__path__startswith=unit.path,
+        )
+        .distinct()
+        .annotate(load=Count("assigned_cases", filter=Q(assigned_cases__status__in=OPEN_STATUSES)))
+        .order_by("load", "pk")
+    )
+    return candidates.first()
+
+
+@transaction.atomic
+def case_reassign(*, actor: User, case: Case, assignee: User) -> Case:
+    """A department head moves the current step to another member of the step's unit."""
+    case = Case.objects.select_for_update().select_related("responsible_unit", "version").get(pk=case.pk)
+    step = (
+        case.version.steps.filter(position=case.step_position or 0).select_related("responsible_unit").first()
+    )
+    unit = (step.responsible_unit if step else None) or case.responsible_unit
+    if not _holds_role(actor, frozenset({Role.DEPARTMENT_HEAD}), [unit, case.responsible_unit]):
+        raise NotFound()
+    if case.status not in (CaseStatus.IN_PROGRESS, CaseStatus.PAUSED):
+        raise Conflict(_("Only a case in progress can be reassigned."), code="transition_not_allowed")
+    if assignee.kind != UserKind.STAFF or assignee.org_unit is None or not assignee.org_unit.is_within(unit):
+        raise ValidationFailed(
+            _("The new assignee must work in the step's unit."), code="assignee_outside_unit"
+        )
+    case.assignee = assignee
+    case.save(update_fields=["assignee"])
+    audit_record(
+        actor=actor,
+        action="cases.case.reassigned",
+        target=case,
+        unit=case.responsible_unit,
+        data={"assignee": assignee.display_name},
     )
     return case
 
@@ -320,6 +428,7 @@ def sla_scan(*, batch_size: int = 500) -> dict[str, int]:
                 if case.sla_state != before:
                     case.save(update_fields=["sla_state", "due_date"])
                     changed[case.sla_state] += 1
+                    _escalate(case)
                     audit_record(
                         actor=None,
                         action="cases.case.sla_changed",
@@ -328,3 +437,18 @@ def sla_scan(*, batch_size: int = 500) -> dict[str, int]:
                         data={"state": case.sla_state, "before": before},
                     )
     return changed
+
+
+def _escalate(case: Case) -> None:
+    """Warning: the assignee (else the unit's heads). Overdue: assignee, heads and next-level supervisors."""
+    if case.sla_state == SlaState.ON_TRACK:
+        return
+    heads = _covering(Role.DEPARTMENT_HEAD, case.responsible_unit)
+    assignee = [case.assignee] if case.assignee_id else []
+    if case.sla_state == SlaState.WARNING:
+        recipients = assignee or heads
+    else:
+        parent = case.responsible_unit.parent if case.responsible_unit.parent_id else case.responsible_unit
+        recipients = [*assignee, *heads, *_covering(Role.SUPERVISOR, parent)]
+    params = {"number": case.number, "due": case.due_date.isoformat() if case.due_date else ""}
+    notify(recipients=recipients, code=f"cases.{case.sla_state}", target=case, params=params)

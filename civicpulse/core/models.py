@@ -117,3 +117,30 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller} {self.key}"
+
+
+class Notification(models.Model):
+    """One message in a person's in-app inbox; other channels (e-mail, SMS) are sent from the same row."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    # A registered message code (core.notify) and its parameters: rendered in the reader's language.
+    code = models.CharField(_("message"), max_length=100)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    target_type = models.CharField(max_length=60, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(_("sent"))
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.code}"

@@ -125,4 +125,5 @@ CIVICPULSE = {
     "DEFAULT_CALENDAR": env.get("CIVICPULSE_DEFAULT_CALENDAR", "CN"),
     "OFFICE_HOURS": ("09:00", "17:30"),
     "SLA_WARNING_SHARE": 0.8,
+    "NOTIFIERS": env.get_list("CIVICPULSE_NOTIFIERS", ["civicpulse.core.notify.ConsoleChannel"]),
 }

@@ -299,3 +299,62 @@ def test_the_sla_command_reports_what_changed(world):
         call_command("sla", "scan", stdout=out)
     first, second = out.getvalue().strip().splitlines()
     assert "1 now overdue" in first and "0 now overdue" in second
+
+
+def test_each_step_goes_to_the_least_loaded_holder_of_its_role(world):
+    other = factories.staff("approver_a2", world.dept_a, [Role.APPROVER])
+    first = act(world, intake(world), "accept", "2025-11-03")
+    second = act(world, intake(world), "accept", "2025-11-03")
+    assert {first.assignee, second.assignee} == {world.approver_a, other}
+    decided = act(world, first, "approve", "2025-11-04", first.assignee.username)
+    assert decided.assignee is None
+
+
+def test_a_department_head_reassigns_within_the_unit_only(world):
+    case = act(world, intake(world), "accept", "2025-11-03")
+    colleague = factories.staff("approver_a3", world.dept_a, [Role.APPROVER])
+    moved = cases.case_reassign(actor=world.head_a, case=case, assignee=colleague)
+    assert moved.assignee == colleague
+    with pytest.raises(ValidationFailed):
+        cases.case_reassign(actor=world.head_a, case=case, assignee=world.head_b)
+    with pytest.raises(NotFound):
+        cases.case_reassign(actor=world.head_b, case=case, assignee=colleague)
+
+
+def test_warnings_reach_the_assignee_and_overdue_cases_climb_to_the_supervisor(world):
+    from civicpulse.core.models import Notification
+
+    case = act(world, intake(world), "accept", "2025-11-03")
+    with clock.frozen(at("2025-11-07")):
+        cases.sla_scan()
+    warned = Notification.objects.filter(code="cases.warning", target_id=str(case.pk))
+    assert [n.recipient for n in warned] == [case.assignee]
+    with clock.frozen(at("2025-11-11")):
+        cases.sla_scan()
+        cases.sla_scan()  # a second run sends nothing new
+    overdue = Notification.objects.filter(code="cases.overdue", target_id=str(case.pk))
+    assert {n.recipient for n in overdue} == {case.assignee, world.head_a, world.supervisor}
+    assert overdue.count() == 3
+
+
+def test_an_immediate_service_is_settled_at_the_window_in_one_go(world):
+    with clock.frozen(at("2025-06-03")):
+        _service, version = factories.published_service(world, "NOW-1", "个人社保参保证明打印")
+    from civicpulse.catalogue.models import ProcedureVersion
+
+    # Set up as an immediate service directly: this test is about the window, not about authoring.
+    ProcedureVersion.objects.filter(pk=version.pk).update(service_mode="immediate", promised_limit_days=0)
+    with clock.frozen(at("2025-11-03")):
+        case = cases.case_intake(
+            actor=world.window_officer,
+            service_code="NOW-1",
+            channel="hall",
+            applicant=APPLICANT,
+            submitted_positions=[1, 2],
+            window=world.window,
+        )
+        done = cases.case_settle_on_the_spot(actor=world.window_officer, case=case)
+    assert done.status == CaseStatus.DELIVERED and done.decision == "approved"
+    assert done.visits.count() == 1  # run at most once: the intake visit is the only one
+    with pytest.raises(Conflict):
+        cases.case_settle_on_the_spot(actor=world.window_officer, case=intake(world))

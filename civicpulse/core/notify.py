@@ -1,0 +1,78 @@
+"""One pluggable notifier: every message lands in the in-app inbox, then goes to the configured channels.
+
+Channels are classes named in settings.CIVICPULSE["NOTIFIERS"] with a `send(notification)` method (console
+in development; e-mail or an SMS gateway in production). They run after the transaction commits, so a
+rolled-back change never sends anything.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import models, transaction
+from django.utils.functional import Promise
+from django.utils.module_loading import import_string
+
+from civicpulse.core import clock
+from civicpulse.core.models import Notification
+
+logger = logging.getLogger("civicpulse.notify")
+_MESSAGES: dict[str, Promise] = {}
+
+
+class Channel(Protocol):
+    def send(self, notification: Notification) -> None: ...
+
+
+def register_messages(messages: dict[str, Promise]) -> None:
+    _MESSAGES.update(messages)
+
+
+def render(notification: Notification) -> str:
+    sentence = str(_MESSAGES.get(notification.code, notification.code))
+    try:
+        return sentence % notification.params
+    except (KeyError, TypeError, ValueError):
+        return sentence
+
+
+def notify(
+    *, recipients: Iterable[Any], code: str, target: models.Model, params: dict[str, Any]
+) -> list[Notification]:
+    if code not in _MESSAGES:
+        raise ValueError(f"unregistered message {code!r}")
+    now = clock.now()
+    unique = {user.pk: user for user in recipients if user is not None}
+    rows = Notification.objects.bulk_create(
+        Notification(
+            recipient=user,
+            code=code,
+            params=params,
+            target_type=target._meta.label_lower,
+            target_id=str(target.pk),
+            created_at=now,
+        )
+        for user in unique.values()
+    )
+    transaction.on_commit(lambda: _deliver(rows))
+    return rows
+
+
+def _deliver(rows: list[Notification]) -> None:
+    for path in settings.CIVICPULSE.get("NOTIFIERS", ()):  # type: ignore[attr-defined]
+        channel: Channel = import_string(path)()
+        for row in rows:
+            try:
+                channel.send(row)
+            except Exception:  # one failing channel must not stop the others; the inbox already has it
+                logger.exception("notifier %s failed for notification %s", path, row.pk)
+
+
+class ConsoleChannel:
+    """Development: log the message (never personal data: messages carry case numbers only)."""
+
+    def send(self, notification: Notification) -> None:
+        logger.info("to user %s: %s", notification.recipient_id, render(notification))
