@@ -107,7 +107,7 @@ def main() -> None:
     TARGETS["service guide page"] = f"/services/{code}/"
 
     server = subprocess.Popen(
-        [cli, "serve", "--bind", f"127.0.0.1:{PORT}", "--workers", "2"],
+        [cli, "serve", "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--no-worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

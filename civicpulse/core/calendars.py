@@ -41,6 +41,9 @@ def calendar_snapshot(code: str) -> dict[str, object]:
     """What a case keeps of its calendar at intake, so later overrides never rewrite its deadlines."""
     row = WorkCalendar.objects.filter(code=code).only("id", "base").first()
     if row is None:
+        if code == settings.CIVICPULSE["DEFAULT_CALENDAR"]:
+            # As in calendar_for_cli: until an administrator creates it, the default is the official schedule.
+            return {"code": code, "base": WorkCalendar.Base.CN_OFFICIAL, "overrides": []}
         raise NotFound(
             _("No working-day calendar with code %(code)s.") % {"code": code}, code="calendar_not_found"
         )

@@ -27,6 +27,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     # Listed so the API docs load Swagger UI from our own static files, never from a CDN.
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     "civicpulse.core",
     "civicpulse.accounts",
     "civicpulse.catalogue",
@@ -112,6 +114,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Background work: the database backend needs no extra server in the embedded default; a worker process
+# (`civicpulse worker`, started by `civicpulse serve` unless --no-worker) runs the queue.
+TASKS = {"default": {"BACKEND": env.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend")}}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -125,5 +131,7 @@ CIVICPULSE = {
     "DEFAULT_CALENDAR": env.get("CIVICPULSE_DEFAULT_CALENDAR", "CN"),
     "OFFICE_HOURS": ("09:00", "17:30"),
     "SLA_WARNING_SHARE": 0.8,
+    # How often the worker re-rates open cases' time limits.
+    "SLA_SCAN_EVERY_MINUTES": int(env.get("CIVICPULSE_SLA_SCAN_EVERY_MINUTES", "15")),
     "NOTIFIERS": env.get_list("CIVICPULSE_NOTIFIERS", ["civicpulse.core.notify.ConsoleChannel"]),
 }

@@ -1,0 +1,31 @@
+"""Background work for cases: the periodic time-limit scan, run by the task worker."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django_tasks import task
+from django_tasks_db.models import DBTaskResult
+
+from civicpulse.cases import services
+from civicpulse.core import clock
+
+
+@task()
+def sla_scan_task() -> dict[str, int]:
+    try:
+        return services.sla_scan()
+    finally:
+        # The scan schedules its own next run, so one worker keeps it going with no cron.
+        schedule_sla_scan()
+
+
+def schedule_sla_scan(*, now: bool = False) -> bool:
+    """Keep one scan waiting in the queue; True when one was added (a duplicate would only scan twice)."""
+    pending = DBTaskResult.objects.filter(task_path=sla_scan_task.module_path, status="READY")
+    if pending.exists():
+        return False
+    minutes = 0 if now else int(str(settings.CIVICPULSE["SLA_SCAN_EVERY_MINUTES"]))
+    sla_scan_task.using(run_after=clock.now() + timedelta(minutes=minutes)).enqueue()
+    return True
