@@ -202,7 +202,7 @@ def case_transition(
             _("Unknown action %(action)s.") % {"action": transition}, code="unknown_transition"
         )
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("responsible_unit", "window", "version")
         .get(pk=case.pk)
     )
@@ -260,7 +260,7 @@ def case_transition(
 def case_settle_on_the_spot(*, actor: User, case: Case, approve: bool = True, reason: str = "") -> Case:
     """An immediate service (即办件) is accepted, decided and handed over at the window in one go."""
     case = (
-        Case.objects.select_for_update()
+        Case.objects.select_for_update(of=("self",))
         .select_related("version", "window", "responsible_unit")
         .get(pk=case.pk)
     )
@@ -335,7 +335,11 @@ def _pick_assignee(case: Case, step: Any) -> User | None:
 @transaction.atomic
 def case_reassign(*, actor: User, case: Case, assignee: User) -> Case:
     """A department head moves the current step to another member of the step's unit."""
-    case = Case.objects.select_for_update().select_related("responsible_unit", "version").get(pk=case.pk)
+    case = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("responsible_unit", "version")
+        .get(pk=case.pk)
+    )
     step = (
         case.version.steps.filter(position=case.step_position or 0).select_related("responsible_unit").first()
     )
@@ -419,7 +423,7 @@ def sla_scan(*, batch_size: int = 500) -> dict[str, int]:
     for start in range(0, len(open_ids), batch_size):
         with transaction.atomic():
             for case in (
-                Case.objects.select_for_update()
+                Case.objects.select_for_update(of=("self",))
                 .filter(pk__in=open_ids[start : start + batch_size])
                 .prefetch_related("pauses")
             ):
