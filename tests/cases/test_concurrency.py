@@ -1,0 +1,61 @@
+"""Two people acting on one case at the same moment: one wins, the other gets a clear conflict."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connections
+
+from civicpulse.accounts import services as org
+from civicpulse.accounts.enums import Role
+from civicpulse.cases import services as cases
+from civicpulse.cases.models import Case
+from civicpulse.core.errors import Conflict
+from civicpulse.core.models import AuditEvent
+from tests import factories
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_transitions_on_one_case_let_exactly_one_through():
+    county = factories.county()
+    org.role_assign(actor=None, user=county.approver_a, role=Role.APPROVER, unit=county.dept_a)
+    factories.published_service(county, "SVC-1")
+    case = cases.case_intake(
+        actor=county.window_officer,
+        service_code="SVC-1",
+        channel="hall",
+        window=county.window,
+        applicant=cases.Applicant(name="赵六", id_number="110101199003071234", phone="13812345678"),
+        submitted_positions=[1, 2],
+    )
+    case = cases.case_transition(actor=county.head_a, case=case, transition="accept")
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def decide(name: str, who) -> None:
+        try:
+            start.wait(timeout=10)
+            cases.case_transition(actor=who, case=case, transition=name, reason="依法不予批准")
+            outcomes.append(name)
+        except Conflict as error:
+            outcomes.append(error.code)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=decide, args=("approve", county.head_a)),
+        threading.Thread(target=decide, args=("deny", county.approver_a)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) in (["approve", "transition_not_allowed"], ["deny", "transition_not_allowed"])
+    final = Case.objects.get(pk=case.pk)
+    winner = next(o for o in outcomes if o != "transition_not_allowed")
+    assert final.decision == ("approved" if winner == "approve" else "denied")
+    decided = AuditEvent.objects.filter(
+        target_id=str(case.pk), action__in=["cases.case.approved", "cases.case.denied"]
+    )
+    assert decided.count() == 1
