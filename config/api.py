@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from civicpulse.accounts.api import router as org_router
+from civicpulse.cases.api import public_router as cases_public_router
 from civicpulse.cases.api import router as cases_router
 from civicpulse.catalogue.api import router as catalogue_router
 from civicpulse.core.api import router as core_router
@@ -49,4 +50,5 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 api.add_router("/catalogue", catalogue_router)
 api.add_router("/org", org_router, auth=django_auth)
 api.add_router("/cases", cases_router)
+api.add_router("", cases_public_router)
 api.add_router("", core_router)

@@ -7,13 +7,23 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import django_auth
+from ninja.throttling import AnonRateThrottle
 
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.selectors import org_unit_by_code
 from civicpulse.cases import selectors, services
 from civicpulse.cases.models import Case
 from civicpulse.cases.permissions import access_case
-from civicpulse.cases.schemas import CaseDetailOut, CaseIn, CaseOut, TransitionIn, VisitIn
+from civicpulse.cases.schemas import (
+    CaseDetailOut,
+    CaseIn,
+    CaseOut,
+    CaseReceiptOut,
+    CaseTrackOut,
+    TrackIn,
+    TransitionIn,
+    VisitIn,
+)
 from civicpulse.catalogue.schemas import ErrorOut
 from civicpulse.core.errors import NotFound, ValidationFailed
 
@@ -43,7 +53,7 @@ def case_list(request: HttpRequest, status: str = "", sla_state: str = "", servi
     return selectors.case_list(user=request.user, status=status, sla_state=sla_state, service_code=service)
 
 
-@router.post("", response={201: CaseDetailOut, **ERRORS}, summary="Receive an application")
+@router.post("", response={201: CaseReceiptOut, **ERRORS}, summary="Receive an application")
 def case_intake(request: HttpRequest, payload: CaseIn) -> Status[Case]:
     case = services.case_intake(
         actor=_user(request),
@@ -53,7 +63,7 @@ def case_intake(request: HttpRequest, payload: CaseIn) -> Status[Case]:
         submitted_positions=payload.submitted_materials,
         window=_window(payload.window_code),
     )
-    return Status(201, access_case(request.user, case.number))
+    return Status(201, case)
 
 
 @router.get("/{number}", response={200: CaseDetailOut, **ERRORS})
@@ -82,3 +92,16 @@ def case_transition(request: HttpRequest, number: str, action: str, payload: Tra
         pause_kind=payload.pause_kind,
     )
     return access_case(request.user, number)
+
+
+public_router = Router(tags=["cases"])
+
+
+@public_router.post(
+    "/track",
+    response={200: CaseTrackOut, 404: ErrorOut, 422: ErrorOut},
+    throttle=[AnonRateThrottle("20/m")],
+    summary="Follow a case by its number and verification code",
+)
+def case_track(request: HttpRequest, payload: TrackIn) -> dict[str, Any]:
+    return selectors.case_track_summary(case=selectors.case_track(number=payload.number, code=payload.code))

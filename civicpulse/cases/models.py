@@ -16,6 +16,8 @@ class Case(models.Model):
     """
 
     number = models.CharField(_("case number"), max_length=20, unique=True)
+    # HMAC of the verification code given to the applicant at intake; the code itself is never stored.
+    verification_digest = models.CharField(max_length=64, blank=True, editable=False)
     service = models.ForeignKey("catalogue.Service", verbose_name=_("service"), on_delete=models.PROTECT)
     version = models.ForeignKey(
         "catalogue.ProcedureVersion", verbose_name=_("procedure version"), on_delete=models.PROTECT

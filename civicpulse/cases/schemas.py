@@ -82,3 +82,32 @@ class CaseOut(Schema):
 
 class CaseDetailOut(CaseOut):
     materials: list[CaseMaterialOut]
+
+
+class CaseReceiptOut(CaseDetailOut):
+    """The intake answer: the only time the verification code is shown."""
+
+    verification_code: str
+
+
+class TrackIn(Schema):
+    number: str = Field(..., max_length=20)
+    code: str = Field(..., max_length=12)
+
+
+class TimelineEntry(Schema):
+    at: dt.datetime
+    text: str
+
+
+class CaseTrackOut(Schema):
+    number: str
+    service_name_zh: str
+    service_name_en: str
+    status: str
+    status_label: str
+    decision: str
+    due_date: dt.date | None
+    sla_state: str
+    missing_materials: list[CaseMaterialOut]
+    timeline: list[TimelineEntry]

@@ -7,6 +7,8 @@ Conflict, with nothing half-written.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +57,10 @@ def _holds_role(actor: User | None, roles: frozenset[Role], units: list[OrgUnit 
         return False
     paths = RoleAssignment.objects.filter(user=actor, role__in=roles).values_list("unit__path", flat=True)
     return any(unit is not None and unit.path.startswith(path) for path in paths for unit in units)
+
+
+def code_digest(number: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{number}:{code}".encode(), hashlib.sha256).hexdigest()
 
 
 def _new_number(day: Any) -> str:
@@ -161,6 +167,10 @@ def case_intake(
             continue
     else:  # pragma: no cover - a million numbers a day make five collisions in a row implausible
         raise Conflict(_("Could not allocate a case number; try again."), code="case_number_busy")
+    # Shown once, on the receipt: with the case number the applicant can follow the case without an account.
+    code = f"{secrets.randbelow(10**6):06d}"
+    case.verification_digest = code_digest(case.number, code)
+    case.verification_code = code  # type: ignore[attr-defined]
     CaseMaterial.objects.bulk_create(
         CaseMaterial(
             case=case,
@@ -175,7 +185,7 @@ def case_intake(
     if channel == Channel.HALL:
         Visit.objects.create(case=case, kind=VisitKind.INTAKE, at=now, window=window)
     _refresh_clock(case)
-    case.save(update_fields=["due_date", "sla_state"])
+    case.save(update_fields=["due_date", "sla_state", "verification_digest"])
     audit_record(
         actor=actor,
         action="cases.case.submitted",

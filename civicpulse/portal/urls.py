@@ -6,4 +6,5 @@ app_name = "portal"
 urlpatterns = [
     path("", views.home, name="home"),
     path("services/<str:code>/", views.service_guide, name="service_guide"),
+    path("track/", views.track, name="track"),
 ]

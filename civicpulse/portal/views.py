@@ -5,8 +5,10 @@ from __future__ import annotations
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from civicpulse.accounts.selectors import departments_with_services, org_unit_by_code
+from civicpulse.cases import selectors as case_selectors
 from civicpulse.catalogue import selectors
 from civicpulse.catalogue.enums import Channels, PowerKind
 from civicpulse.core.errors import NotFound
@@ -52,3 +54,19 @@ def service_guide(request: HttpRequest, code: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     return render(request, "portal/service_guide.html", {"version": version, "service": version.service})
+
+
+def track(request: HttpRequest) -> HttpResponse:
+    """Follow a case with its number and verification code (POST, so the code stays out of URLs and logs)."""
+    context: dict[str, object] = {"number": "", "error": ""}
+    if request.method == "POST":
+        number = request.POST.get("number", "").strip()[:20]
+        code = request.POST.get("code", "").strip()[:12]
+        context["number"] = number
+        try:
+            context["summary"] = case_selectors.case_track_summary(
+                case=case_selectors.case_track(number=number, code=code)
+            )
+        except NotFound:
+            context["error"] = _("No case matches this number and verification code.")
+    return render(request, "portal/track.html", context)
