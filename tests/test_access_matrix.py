@@ -142,6 +142,7 @@ def operations(ids: dict[str, int]) -> list[Op]:
         ),
         Op("portal home", "GET", "/", EVERYONE, page=True),
         Op("case tracking page", "GET", "/track/", EVERYONE, page=True),
+        Op("hall screen", "GET", "/halls/hall/board/", EVERYONE, page=True),
         Op("service guide", "GET", "/services/SVC-1/", EVERYONE, page=True),
         Op("staff catalogue", "GET", "/staff/catalogue/", DRAFT_VIEWERS | {"head_b"}, page=True),
         Op("staff lint", "GET", "/staff/catalogue/lint/", DRAFT_VIEWERS | {"head_b"}, page=True),

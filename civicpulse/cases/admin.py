@@ -3,7 +3,8 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from civicpulse.cases.models import Case
+from civicpulse.cases.models import Case, QueueLine
+from civicpulse.core.admin_mixins import AuditedAdmin
 
 
 @admin.register(Case)
@@ -24,3 +25,13 @@ class CaseAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(QueueLine)
+class QueueLineAdmin(AuditedAdmin):
+    list_display = ["hall", "prefix", "name_zh", "name_en"]
+    list_select_related = ["hall"]
+    filter_horizontal = ["windows"]
+
+    def audit_unit(self, obj: Any) -> Any:
+        return obj.hall

@@ -11,8 +11,8 @@ from ninja.throttling import AnonRateThrottle
 
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.selectors import org_unit_by_code
-from civicpulse.cases import selectors, services
-from civicpulse.cases.models import Case
+from civicpulse.cases import queue, selectors, services
+from civicpulse.cases.models import Case, Ticket
 from civicpulse.cases.permissions import access_case
 from civicpulse.cases.schemas import (
     CaseDetailOut,
@@ -20,6 +20,8 @@ from civicpulse.cases.schemas import (
     CaseOut,
     CaseReceiptOut,
     CaseTrackOut,
+    TicketIn,
+    TicketOut,
     TrackIn,
     TransitionIn,
     VisitIn,
@@ -105,3 +107,46 @@ public_router = Router(tags=["cases"])
 )
 def case_track(request: HttpRequest, payload: TrackIn) -> dict[str, Any]:
     return selectors.case_track_summary(case=selectors.case_track(number=payload.number, code=payload.code))
+
+
+@public_router.post(
+    "/halls/{hall_code}/tickets",
+    response={201: TicketOut, 404: ErrorOut, 409: ErrorOut},
+    throttle=[AnonRateThrottle("30/m")],
+    summary="Take a queue ticket (kiosk)",
+)
+def ticket_issue(request: HttpRequest, hall_code: str, payload: TicketIn) -> Status[Ticket]:
+    hall = org_unit_by_code(code=hall_code)
+    return Status(201, queue.ticket_issue(hall=hall, prefix=payload.prefix))
+
+
+@public_router.get(
+    "/halls/{hall_code}/board",
+    response={200: list[TicketOut], 404: ErrorOut},
+    summary="Tickets being called or served now (hall screen)",
+)
+def hall_board(request: HttpRequest, hall_code: str) -> list[Ticket]:
+    return queue.hall_board(hall=org_unit_by_code(code=hall_code))
+
+
+@router.post(
+    "/queue/windows/{window_code}/call-next",
+    response={200: TicketOut, **ERRORS},
+    summary="Call the next waiting ticket to this window",
+)
+def ticket_call_next(request: HttpRequest, window_code: str) -> Ticket:
+    window = _window(window_code)
+    assert window is not None
+    return queue.ticket_call_next(actor=_user(request), window=window)
+
+
+@router.post(
+    "/queue/tickets/{ticket_id}/{action}",
+    response={200: TicketOut, **ERRORS},
+    summary="start, finish or no_show",
+)
+def ticket_act(request: HttpRequest, ticket_id: int, action: str) -> Ticket:
+    ticket = Ticket.objects.filter(pk=ticket_id).first()
+    if ticket is None:
+        raise NotFound()
+    return queue.ticket_act(actor=_user(request), ticket=ticket, action=action)

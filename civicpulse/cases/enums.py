@@ -45,3 +45,11 @@ class SlaState(models.TextChoices):
     ON_TRACK = "on_track", _("on track")
     WARNING = "warning", _("warning")
     OVERDUE = "overdue", _("overdue")
+
+
+class TicketStatus(models.TextChoices):
+    WAITING = "waiting", _("waiting")
+    CALLED = "called", _("called")
+    SERVING = "serving", _("being served")
+    DONE = "done", _("done")
+    NO_SHOW = "no_show", _("no-show")

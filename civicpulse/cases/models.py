@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from civicpulse.cases.enums import CaseStatus, Channel, Decision, PauseKind, SlaState, VisitKind
+from civicpulse.cases.enums import CaseStatus, Channel, Decision, PauseKind, SlaState, TicketStatus, VisitKind
 
 
 class Case(models.Model):
@@ -162,3 +162,77 @@ class Visit(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.kind}"
+
+
+class QueueLine(models.Model):
+    """A queue at a service hall (取号 by service group): tickets A001, A002... each day."""
+
+    hall = models.ForeignKey(
+        "accounts.OrgUnit",
+        verbose_name=_("service hall"),
+        on_delete=models.PROTECT,
+        related_name="queue_lines",
+    )
+    prefix = models.CharField(_("ticket prefix"), max_length=2)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    windows = models.ManyToManyField(
+        "accounts.OrgUnit",
+        verbose_name=_("windows that call this queue"),
+        related_name="queue_lines_served",
+        blank=True,
+    )
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        ordering = ["hall", "prefix"]
+        constraints = [models.UniqueConstraint(fields=["hall", "prefix"], name="queue_line_prefix_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix} {self.name_zh}"
+
+
+class Ticket(models.Model):
+    line = models.ForeignKey(QueueLine, on_delete=models.PROTECT, related_name="tickets")
+    day = models.DateField(_("day"))
+    sequence = models.PositiveIntegerField()
+    status = models.CharField(
+        _("status"), max_length=10, choices=TicketStatus.choices, default=TicketStatus.WAITING
+    )
+    window = models.ForeignKey(
+        "accounts.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("issued"))
+    called_at = models.DateTimeField(_("called"), null=True, blank=True)
+    served_at = models.DateTimeField(_("service started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["line", "day", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["line", "day", "sequence"], name="ticket_number_unique_per_day"),
+            models.CheckConstraint(
+                condition=Q(status=TicketStatus.WAITING) | Q(window__isnull=False),
+                name="ticket_called_at_a_window",
+            ),
+        ]
+        indexes = [models.Index(fields=["line", "status", "day"])]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return f"{self.line.prefix}{self.sequence:03d}"
+
+    @property
+    def wait_minutes(self) -> float | None:
+        if self.called_at is None:
+            return None
+        return (self.called_at - self.issued_at).total_seconds() / 60

@@ -111,3 +111,21 @@ class CaseTrackOut(Schema):
     sla_state: str
     missing_materials: list[CaseMaterialOut]
     timeline: list[TimelineEntry]
+
+
+class TicketIn(Schema):
+    prefix: str = Field(..., min_length=1, max_length=2)
+
+
+class TicketOut(Schema):
+    id: int
+    label: str
+    status: str
+    window_code: str | None
+    issued_at: dt.datetime
+    called_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_window_code(obj: object) -> str | None:
+        window = getattr(obj, "window", None)
+        return window.code if window else None

@@ -52,7 +52,7 @@ class Applicant:
     email: str = ""
 
 
-def _holds_role(actor: User | None, roles: frozenset[Role], units: list[OrgUnit | None]) -> bool:
+def holds_role(actor: User | None, roles: frozenset[Role], units: list[OrgUnit | None]) -> bool:
     if actor is None or actor.kind != UserKind.STAFF:
         return False
     paths = RoleAssignment.objects.filter(user=actor, role__in=roles).values_list("unit__path", flat=True)
@@ -109,7 +109,7 @@ def case_intake(
             raise ValidationFailed(
                 _("Name the window that receives the application."), code="window_required"
             )
-        if not _holds_role(actor, frozenset({Role.WINDOW_OFFICER}), [window]):
+        if not holds_role(actor, frozenset({Role.WINDOW_OFFICER}), [window]):
             raise NotFound()
         if version.channels == Channels.ONLINE:
             raise ValidationFailed(_("This service is handled online only."), code="channel_not_offered")
@@ -217,7 +217,7 @@ def case_transition(
         .get(pk=case.pk)
     )
     is_applicant = rule.applicant_may and case.applicant_id is not None and case.applicant_id == actor.pk
-    if not is_applicant and not _holds_role(actor, rule.roles, [case.responsible_unit, case.window]):
+    if not is_applicant and not holds_role(actor, rule.roles, [case.responsible_unit, case.window]):
         raise NotFound()
     if case.status not in rule.sources:
         raise Conflict(
@@ -276,7 +276,7 @@ def case_settle_on_the_spot(*, actor: User, case: Case, approve: bool = True, re
     )
     if case.version.service_mode != ServiceMode.IMMEDIATE:
         raise Conflict(_("Only an immediate service is decided at the window."), code="not_immediate")
-    if case.window is None or not _holds_role(actor, frozenset({Role.WINDOW_OFFICER}), [case.window]):
+    if case.window is None or not holds_role(actor, frozenset({Role.WINDOW_OFFICER}), [case.window]):
         raise NotFound()
     if case.status != CaseStatus.SUBMITTED:
         raise Conflict(
@@ -354,7 +354,7 @@ def case_reassign(*, actor: User, case: Case, assignee: User) -> Case:
         case.version.steps.filter(position=case.step_position or 0).select_related("responsible_unit").first()
     )
     unit = (step.responsible_unit if step else None) or case.responsible_unit
-    if not _holds_role(actor, frozenset({Role.DEPARTMENT_HEAD}), [unit, case.responsible_unit]):
+    if not holds_role(actor, frozenset({Role.DEPARTMENT_HEAD}), [unit, case.responsible_unit]):
         raise NotFound()
     if case.status not in (CaseStatus.IN_PROGRESS, CaseStatus.PAUSED):
         raise Conflict(_("Only a case in progress can be reassigned."), code="transition_not_allowed")
@@ -409,7 +409,7 @@ def _open_pause(
 def visit_record(*, actor: User, case: Case, kind: str, window: OrgUnit) -> Visit:
     if kind not in VisitKind.values:
         raise ValidationFailed(_("Unknown kind of visit."), code="invalid_visit_kind")
-    if not _holds_role(
+    if not holds_role(
         actor, frozenset({Role.WINDOW_OFFICER, Role.DEPARTMENT_HEAD}), [window, case.responsible_unit]
     ):
         raise NotFound()

@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from civicpulse.accounts.selectors import departments_with_services, org_unit_by_code
+from civicpulse.cases import queue
 from civicpulse.cases import selectors as case_selectors
 from civicpulse.catalogue import selectors
 from civicpulse.catalogue.enums import Channels, PowerKind
@@ -70,3 +71,15 @@ def track(request: HttpRequest) -> HttpResponse:
         except NotFound:
             context["error"] = _("No case matches this number and verification code.")
     return render(request, "portal/track.html", context)
+
+
+def hall_board(request: HttpRequest, code: str) -> HttpResponse:
+    """The hall screen: tickets now called, refreshed by htmx every few seconds (no reload, no internet)."""
+    try:
+        hall = org_unit_by_code(code=code)
+    except NotFound:
+        raise Http404 from None
+    context = {"hall": hall, "tickets": queue.hall_board(hall=hall)}
+    if request.headers.get("HX-Request"):
+        return render(request, "portal/partials/hall_board.html", context)
+    return render(request, "portal/hall_board.html", context)
