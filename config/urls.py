@@ -15,5 +15,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", include("civicpulse.catalogue.urls")),
     path("staff/", include("civicpulse.accounts.urls")),
+    path("staff/", include("civicpulse.cases.urls")),
     path("", include("civicpulse.portal.urls")),
 ]

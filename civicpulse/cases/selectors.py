@@ -7,13 +7,15 @@ from typing import Any
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import models
-from django.db.models import IntegerField, QuerySet, Value, When
+from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 
-from civicpulse.accounts.models import User
-from civicpulse.cases.enums import CaseStatus, PauseKind, SlaState
+from civicpulse.accounts.enums import Role
+from civicpulse.accounts.models import RoleAssignment, User
+from civicpulse.cases.enums import OPEN_STATUSES, CaseStatus, PauseKind, SlaState
 from civicpulse.cases.models import Case
 from civicpulse.cases.permissions import case_scope
-from civicpulse.cases.services import code_digest
+from civicpulse.cases.services import code_digest, holds_role
+from civicpulse.cases.transitions import Transition, transitions_from
 from civicpulse.core.audit import render_event
 from civicpulse.core.errors import NotFound
 from civicpulse.core.models import AuditEvent
@@ -78,3 +80,48 @@ def case_track_summary(*, case: Case) -> dict[str, Any]:
         "missing_materials": [m for m in case.materials.all() if m.position in missing],
         "timeline": [{"at": e.occurred_at, "text": render_event(e)} for e in case_timeline(case=case)],
     }
+
+
+def allowed_transitions(*, user: User | AnonymousUser, case: Case) -> list[Transition]:
+    """The actions this person may take on this case now (what the desk offers as buttons)."""
+    if not isinstance(user, User):
+        return []
+    return [
+        t
+        for t in transitions_from(case.status)
+        if holds_role(user, t.roles, [case.responsible_unit, case.window])
+        or (t.applicant_may and case.applicant_id == user.pk)
+    ]
+
+
+def unit_load(*, user: User | AnonymousUser) -> list[dict[str, Any]]:
+    """Open cases per assignee in the units the user heads: the department head's view of the load."""
+    if not isinstance(user, User):
+        return []
+    paths = list(
+        RoleAssignment.objects.filter(user=user, role=Role.DEPARTMENT_HEAD).values_list(
+            "unit__path", flat=True
+        )
+    )
+    if not paths:
+        return []
+    scope = Q(pk__in=[])
+    for path in paths:
+        scope |= Q(responsible_unit__path__startswith=path)
+    rows = (
+        Case.objects.filter(scope, status__in=OPEN_STATUSES)
+        .values("assignee__full_name", "assignee__username")
+        .annotate(
+            open=Count("pk"),
+            warning=Count("pk", filter=Q(sla_state=SlaState.WARNING)),
+            overdue=Count("pk", filter=Q(sla_state=SlaState.OVERDUE)),
+        )
+        .order_by("-overdue", "-warning", "-open")
+    )
+    return [
+        {
+            "assignee": r["assignee__full_name"] or r["assignee__username"] or "",
+            **{k: r[k] for k in ("open", "warning", "overdue")},
+        }
+        for r in rows
+    ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import template
 from django.utils.translation import get_language
 
+from civicpulse.core import masking
 from civicpulse.core.audit import render_event
 from civicpulse.core.models import AuditEvent
 
@@ -12,6 +13,11 @@ register = template.Library()
 @register.simple_tag
 def event_sentence(event: AuditEvent) -> str:
     return render_event(event)
+
+
+@register.filter
+def mask_name(value: str) -> str:
+    return masking.mask_name(value or "")
 
 
 @register.filter
