@@ -1,8 +1,8 @@
 """Requests per second of CivicPulse pages and API on the demo county, beside /api/v1/health, same server.
 
-Starts `civicpulse serve` (gunicorn) on 127.0.0.1 against a fresh database (SQLite by default, or
---database-url), builds the demo county, and alternates reference and target rounds so that machine noise
-hits both alike. Only loopback traffic; every loop is bounded in time.
+Serves the demo county with `civicpulse serve` (gunicorn) on 127.0.0.1 against a fresh database (SQLite by
+default, or --database-url) and alternates reference and target rounds so that machine noise hits both
+alike. Only loopback traffic; every loop is bounded in time.
 """
 
 from __future__ import annotations
@@ -10,63 +10,26 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import os
 import statistics
-import subprocess
 import sys
-import tempfile
-import threading
-import time
+from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = ROOT / ".venv" / "bin"
-PORT = 8765
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-TARGETS = {
-    "catalogue list API (50 items)": "/api/v1/catalogue/services?limit=50",
-    "service guide page": None,  # filled with a real service code after the demo is built
-    "public search page": "/?q=%E7%99%BB%E8%AE%B0",
-}
+from _server import ROOT, demo_server, load, query
+
 REFERENCE = "/api/v1/health"
 
 
-def run_round(path: str, seconds: float, clients: int) -> float:
-    done = 0
-    lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
+def getter(path: str) -> Callable[[http.client.HTTPConnection], int]:
+    def step(conn: http.client.HTTPConnection) -> int:
+        conn.request("GET", path, headers={"Accept-Language": "zh-hans"})
+        response = conn.getresponse()
+        response.read()
+        return response.status
 
-    def worker() -> None:
-        nonlocal done
-        conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=10)
-        count = 0
-        while time.monotonic() < stop_at:
-            conn.request("GET", path, headers={"Accept-Language": "zh-hans"})
-            response = conn.getresponse()
-            response.read()
-            if response.status != 200:
-                raise RuntimeError(f"{path} answered {response.status}")
-            count += 1
-        conn.close()
-        with lock:
-            done += count
-
-    errors: list[BaseException] = []
-
-    def guarded() -> None:
-        try:
-            worker()
-        except BaseException as error:  # a failing thread must fail the benchmark, not count as zero
-            errors.append(error)
-
-    threads = [threading.Thread(target=guarded) for _ in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    if errors:
-        raise RuntimeError(f"{path}: {errors[0]!r}")
-    return done / seconds
+    return step
 
 
 def main() -> None:
@@ -76,81 +39,42 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=4)
     args = parser.parse_args()
-
-    var = Path(tempfile.mkdtemp(prefix="civicpulse-bench-"))
-    env = dict(
-        os.environ,
-        CIVICPULSE_VAR_DIR=str(var),
-        DJANGO_SETTINGS_MODULE="config.settings.prod",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        SECURE_COOKIES="false",
-        LOG_LEVEL="WARNING",
-    )
-    if args.database_url:
-        env["DATABASE_URL"] = args.database_url
-    cli = str(BIN / "civicpulse")
-    subprocess.run([cli, "migrate", "--noinput", "-v", "0"], env=env, check=True)
-    subprocess.run([cli, "demo", "--if-empty"], env=env, check=True, stdout=subprocess.DEVNULL)
-    code = subprocess.run(
-        [
-            str(BIN / "python"),
-            "-c",
-            "import django; django.setup(); from civicpulse.catalogue.models import Service; "
-            "print(Service.objects.filter(versions__status='published').order_by('code').first().code)",
-        ],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-    ).stdout.strip()
-    TARGETS["service guide page"] = f"/services/{code}/"
-
-    server = subprocess.Popen(
-        [cli, "serve", "--bind", f"127.0.0.1:{PORT}", "--workers", "2", "--no-worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                run_round(REFERENCE, 0.2, 1)
-                break
-            except (OSError, RuntimeError):
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.5)
-        results = {}
-        vendor = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
+    vendor = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
+    with demo_server(args.database_url) as env:
+        code = query(
+            env,
+            (
+                "from civicpulse.catalogue.models import Service\n"
+                "print(Service.objects.filter(versions__status='published').order_by('code').first().code)"
+            ),
+        )
+        targets = {
+            "catalogue list API (50 items)": "/api/v1/catalogue/services?limit=50",
+            "service guide page": f"/services/{code}/",
+            "public search page": "/?q=%E7%99%BB%E8%AE%B0",
+        }
         print(f"database: {vendor}; {args.clients} clients; {args.rounds} rounds of {args.seconds}s each")
-        for label, path in TARGETS.items():
-            assert path is not None
-            ratios, rates, refs = [], [], []
+        results = {}
+        for label, path in targets.items():
+            rates, refs = [], []
             for _ in range(args.rounds):
-                ref = run_round(REFERENCE, args.seconds, args.clients)
-                rate = run_round(path, args.seconds, args.clients)
-                refs.append(ref)
-                rates.append(rate)
-                ratios.append(rate / ref)
+                refs.append(load(getter(REFERENCE), args.seconds, args.clients))
+                rates.append(load(getter(path), args.seconds, args.clients))
+            ratio = statistics.median(r / f for r, f in zip(rates, refs, strict=True))
             results[label] = {
                 "path": path,
                 "rps": statistics.median(rates),
                 "reference_rps": statistics.median(refs),
-                "ratio": statistics.median(ratios),
+                "ratio": ratio,
             }
             print(
                 f"{label:<32} {statistics.median(rates):8.0f} req/s   health {statistics.median(refs):8.0f}"
-                f" req/s   ratio {statistics.median(ratios):.2f}"
+                f" req/s   ratio {ratio:.2f}"
             )
         out = ROOT / "bench" / "results"
         out.mkdir(exist_ok=True)
         (out / f"api-{vendor}.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

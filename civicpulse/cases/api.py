@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -102,7 +103,7 @@ public_router = Router(tags=["cases"])
 @public_router.post(
     "/track",
     response={200: CaseTrackOut, 404: ErrorOut, 422: ErrorOut},
-    throttle=[AnonRateThrottle("20/m")],
+    throttle=[AnonRateThrottle(str(settings.CIVICPULSE["TRACKING_RATE"]))],
     summary="Follow a case by its number and verification code",
 )
 def case_track(request: HttpRequest, payload: TrackIn) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def case_track(request: HttpRequest, payload: TrackIn) -> dict[str, Any]:
 @public_router.post(
     "/halls/{hall_code}/tickets",
     response={201: TicketOut, 404: ErrorOut, 409: ErrorOut},
-    throttle=[AnonRateThrottle("30/m")],
+    throttle=[AnonRateThrottle(str(settings.CIVICPULSE["KIOSK_RATE"]))],
     summary="Take a queue ticket (kiosk)",
 )
 def ticket_issue(request: HttpRequest, hall_code: str, payload: TicketIn) -> Status[Ticket]:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from civicpulse.accounts import services as org
 from civicpulse.accounts.enums import Role, UnitKind, UserKind
 from civicpulse.accounts.models import OrgUnit, UnitCategory, User
+from civicpulse.cases.models import QueueLine
 from civicpulse.catalogue import linter
 from civicpulse.catalogue import services as cat
 from civicpulse.catalogue.enums import Channels, PowerKind, ServiceMode, VersionStatus
@@ -271,13 +272,18 @@ class _County:
             self.departments[spec.code] = department
         for index, (code, name_zh, name_en, prefix) in enumerate(names.HALLS):
             hall = self._unit(code, name_zh, name_en, UnitKind.HALL, self.region)
+            # One general queue per hall that every window calls from (综合受理, 一窗受理).
+            line = QueueLine.objects.create(
+                hall=hall, prefix="A", name_zh="综合受理", name_en="General intake"
+            )
+            hall_windows: list[OrgUnit] = []
             number = 0
             for department in self.departments.values():
                 spec = department.spec
                 for _n in range(spec.branch_windows if index else spec.main_windows):
                     number += 1
                     label = f"{prefix}{number:02d}"
-                    department.windows.append(
+                    hall_windows.append(
                         self._unit(
                             f"{code}-{label.lower()}",
                             f"{label} {spec.window_zh}窗口",
@@ -287,6 +293,8 @@ class _County:
                             serving_unit=department.unit,
                         )
                     )
+                    department.windows.append(hall_windows[-1])
+            line.windows.add(*hall_windows)
 
     # --- people -------------------------------------------------------------------------------------------
 

@@ -133,5 +133,8 @@ CIVICPULSE = {
     "SLA_WARNING_SHARE": 0.8,
     # How often the worker re-rates open cases' time limits.
     "SLA_SCAN_EVERY_MINUTES": int(env.get("CIVICPULSE_SLA_SCAN_EVERY_MINUTES", "15")),
+    # Per client address: tickets from a kiosk, and guesses at case verification codes.
+    "KIOSK_RATE": env.get("CIVICPULSE_KIOSK_RATE", "30/m"),
+    "TRACKING_RATE": env.get("CIVICPULSE_TRACKING_RATE", "20/m"),
     "NOTIFIERS": env.get_list("CIVICPULSE_NOTIFIERS", ["civicpulse.core.notify.ConsoleChannel"]),
 }
