@@ -40,14 +40,14 @@ def ticket_issue(*, hall: OrgUnit, prefix: str) -> Ticket:
     if line is None:
         raise NotFound(_("No such queue in this hall."), code="queue_not_found")
     day = _today()
-    for _attempt in range(5):
-        try:
-            with transaction.atomic():
-                last = Ticket.objects.filter(line=line, day=day).aggregate(n=Max("sequence"))["n"] or 0
-                return Ticket.objects.create(line=line, day=day, sequence=last + 1, issued_at=clock.now())
-        except IntegrityError:
-            continue  # two kiosks drew the same number at once: draw again
-    raise Conflict(_("The queue is busy; please try again."), code="queue_busy")
+    try:
+        with transaction.atomic():
+            # Locking the queue's row makes kiosks draw numbers one after another, never the same one twice.
+            QueueLine.objects.select_for_update().filter(pk=line.pk).first()
+            last = Ticket.objects.filter(line=line, day=day).aggregate(n=Max("sequence"))["n"] or 0
+            return Ticket.objects.create(line=line, day=day, sequence=last + 1, issued_at=clock.now())
+    except IntegrityError:  # pragma: no cover - the lock above prevents it; the constraint stays as a guard
+        raise Conflict(_("The queue is busy; please try again."), code="queue_busy") from None
 
 
 def _window_officer(actor: User, window: OrgUnit) -> None:

@@ -59,3 +59,48 @@ def test_concurrent_transitions_on_one_case_let_exactly_one_through():
         target_id=str(case.pk), action__in=["cases.case.approved", "cases.case.denied"]
     )
     assert decided.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_kiosks_drawing_at_once_never_share_a_number_and_windows_never_share_a_person():
+    from civicpulse.accounts.enums import UnitKind
+    from civicpulse.cases import queue
+    from civicpulse.cases.models import QueueLine, Ticket
+
+    county = factories.county()
+    second_window = factories.unit("window-2", UnitKind.WINDOW, county.hall, serving_unit=county.dept_a)
+    second_officer = factories.staff("officer2", second_window, [Role.WINDOW_OFFICER])
+    line = QueueLine.objects.create(hall=county.hall, prefix="A", name_zh="综合", name_en="General")
+    line.windows.add(county.window, second_window)
+
+    def draw() -> None:
+        try:
+            for _ in range(5):
+                queue.ticket_issue(hall=county.hall, prefix="A")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=draw) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(Ticket.objects.values_list("sequence", flat=True)) == list(range(1, 21))
+
+    called: list[int] = []
+
+    def call(actor, window) -> None:
+        try:
+            called.append(queue.ticket_call_next(actor=actor, window=window).pk)
+        finally:
+            connections.close_all()
+
+    callers = [
+        threading.Thread(target=call, args=(county.window_officer, county.window)),
+        threading.Thread(target=call, args=(second_officer, second_window)),
+    ]
+    for thread in callers:
+        thread.start()
+    for thread in callers:
+        thread.join(timeout=60)
+    assert len(called) == 2 and len(set(called)) == 2
