@@ -236,3 +236,22 @@ class Ticket(models.Model):
         if self.called_at is None:
             return None
         return (self.called_at - self.issued_at).total_seconds() / 60
+
+
+class CaseFile(models.Model):
+    """A document uploaded for one material of a case. Stored outside the web root; never served publicly."""
+
+    material = models.ForeignKey(CaseMaterial, on_delete=models.CASCADE, related_name="files")
+    file = models.FileField(_("file"), upload_to="cases/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_at = models.DateTimeField(_("uploaded"))
+
+    class Meta:
+        verbose_name = _("uploaded file")
+        verbose_name_plural = _("uploaded files")
+        ordering = ["material", "uploaded_at"]
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -32,8 +33,9 @@ from civicpulse.cases.enums import (
     SlaState,
     VisitKind,
 )
-from civicpulse.cases.models import Case, CaseMaterial, CasePause, Visit
+from civicpulse.cases.models import Case, CaseFile, CaseMaterial, CasePause, Visit
 from civicpulse.cases.transitions import TRANSITIONS
+from civicpulse.cases.uploads import check_upload
 from civicpulse.catalogue.enums import Channels, ServiceMode
 from civicpulse.catalogue.selectors import published_version_get
 from civicpulse.core import clock
@@ -194,6 +196,52 @@ def case_intake(
         data={"service": service.code, "channel": channel},
     )
     return case
+
+
+@transaction.atomic
+def case_apply_online(
+    *, actor: User, service_code: str, applicant: Applicant, uploads: dict[int, UploadedFile]
+) -> Case:
+    """A citizen's online application: the case and every uploaded document, or nothing at all."""
+    max_bytes = int(str(settings.CIVICPULSE["UPLOAD_MAX_BYTES"]))
+    checked: dict[int, tuple[UploadedFile, str]] = {}
+    for position, upload in uploads.items():
+        head = next(upload.chunks(chunk_size=16), b"") if upload.size else b""
+        upload.seek(0)
+        result = check_upload(head, upload.size or 0, max_bytes)
+        if result.problem is not None or result.content_type is None:
+            raise ValidationFailed(
+                _UPLOAD_PROBLEMS[result.problem or "unsupported_type"]
+                % {"name": upload.name, "megabytes": max_bytes // (1024 * 1024)},
+                code=f"upload_{result.problem}",
+                detail={"material": position},
+            )
+        checked[position] = (upload, result.content_type)
+    case = case_intake(
+        actor=actor,
+        service_code=service_code,
+        channel=Channel.ONLINE,
+        applicant=applicant,
+        submitted_positions=sorted(checked),
+    )
+    materials = {m.position: m for m in case.materials.all()}
+    for position, (upload, content_type) in checked.items():
+        CaseFile.objects.create(
+            material=materials[position],
+            file=upload,
+            original_name=(upload.name or "")[:200],
+            content_type=content_type,
+            size=upload.size or 0,
+            uploaded_at=clock.now(),
+        )
+    return case
+
+
+_UPLOAD_PROBLEMS = {
+    "empty": _("The file %(name)s is empty."),
+    "too_large": _("The file %(name)s is larger than %(megabytes)s MB."),
+    "unsupported_type": _("The file %(name)s is not a PDF, JPEG or PNG document."),
+}
 
 
 @transaction.atomic

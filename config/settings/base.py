@@ -107,6 +107,9 @@ TIME_ZONE = env.get("TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
 
+# Uploaded case documents: private, outside STATIC_ROOT, never served by URL.
+MEDIA_ROOT = VAR_DIR / "media"
+
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
 STORAGES = {
@@ -136,5 +139,6 @@ CIVICPULSE = {
     # Per client address: tickets from a kiosk, and guesses at case verification codes.
     "KIOSK_RATE": env.get("CIVICPULSE_KIOSK_RATE", "30/m"),
     "TRACKING_RATE": env.get("CIVICPULSE_TRACKING_RATE", "20/m"),
+    "UPLOAD_MAX_BYTES": int(env.get("CIVICPULSE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
     "NOTIFIERS": env.get_list("CIVICPULSE_NOTIFIERS", ["civicpulse.core.notify.ConsoleChannel"]),
 }

@@ -1,3 +1,6 @@
+import tempfile
+from pathlib import Path
+
 from config.settings.base import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
@@ -13,3 +16,6 @@ MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMid
 # "table is locked" instead of queuing on busy_timeout as they do on the real embedded database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
+# Uploads made by tests go to a throw-away folder, not the installation's var/media.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="civicpulse-test-media-"))

@@ -12,7 +12,16 @@ EXTERNAL = re.compile(r"""(?:src|href)=["'](?:https?:)?//(?!testserver)""", re.I
 
 
 @pytest.mark.parametrize(
-    "path", ["/", "/services/SVC-1/", "/track/", "/accounts/login/", "/api/v1/docs", "/admin/login/"]
+    "path",
+    [
+        "/",
+        "/services/SVC-1/",
+        "/track/",
+        "/halls/hall/board/",
+        "/accounts/login/",
+        "/api/v1/docs",
+        "/admin/login/",
+    ],
 )
 def test_pages_load_nothing_from_outside(county, client_for, path):
     factories.published_service(county, "SVC-1")
