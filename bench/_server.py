@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import subprocess
@@ -105,3 +106,13 @@ def load(step: Callable[[http.client.HTTPConnection], int], seconds: float, clie
     if errors:
         raise RuntimeError(repr(errors[0]))
     return done / seconds
+
+
+def arguments(description: str | None = None) -> argparse.Namespace:
+    """The options every HTTP benchmark takes."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--database-url", default="", help="PostgreSQL URL; SQLite in a temp folder if empty")
+    parser.add_argument("--seconds", type=float, default=4.0, help="length of one round")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--clients", type=int, default=4, help="concurrent keep-alive connections")
+    return parser.parse_args()

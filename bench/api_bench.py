@@ -7,7 +7,6 @@ alike. Only loopback traffic; every loop is bounded in time.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import statistics
@@ -17,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import ROOT, demo_server, load, query
+from _server import ROOT, arguments, demo_server, load, query
 
 REFERENCE = "/api/v1/health"
 
@@ -33,12 +32,7 @@ def getter(path: str) -> Callable[[http.client.HTTPConnection], int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=4)
-    args = parser.parse_args()
+    args = arguments(__doc__)
     vendor = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
     with demo_server(args.database_url) as env:
         code = query(

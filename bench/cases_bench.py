@@ -4,7 +4,6 @@ queue ticket: one row) measured in the same run against the same server, on SQLi
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import statistics
@@ -16,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import PORT, ROOT, demo_server, load, query
+from _server import PORT, ROOT, arguments, demo_server, load, query
 
 
 class Session:
@@ -66,12 +65,7 @@ class Session:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--database-url", default="")
-    parser.add_argument("--seconds", type=float, default=4.0)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--clients", type=int, default=4)
-    args = parser.parse_args()
+    args = arguments(__doc__)
     vendor = "postgresql" if args.database_url.startswith("postgres") else "sqlite"
     with demo_server(args.database_url, {"CIVICPULSE_KIOSK_RATE": "100000/s"}) as env:
         window, service, hall = query(
