@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from civicpulse.core import views as core_views
 from config.api import api
 
 admin.site.site_header = "CivicPulse"
@@ -16,5 +17,7 @@ urlpatterns = [
     path("staff/", include("civicpulse.catalogue.urls")),
     path("staff/", include("civicpulse.accounts.urls")),
     path("staff/", include("civicpulse.cases.urls")),
+    path("inbox/", core_views.inbox, name="inbox"),
+    path("inbox/read/", core_views.inbox_mark_read, name="inbox_mark_read"),
     path("", include("civicpulse.portal.urls")),
 ]

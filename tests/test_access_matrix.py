@@ -144,6 +144,7 @@ def operations(ids: dict[str, int]) -> list[Op]:
         Op("case tracking page", "GET", "/track/", EVERYONE, page=True),
         Op("hall screen", "GET", "/halls/hall/board/", EVERYONE, page=True),
         Op("staff desk", "GET", "/staff/desk/", ALL_STAFF, page=True),
+        Op("inbox", "GET", "/inbox/", EVERYONE - {"anonymous"}, page=True),
         Op("desk case page", "GET", f"/staff/cases/{ids['case']}/", CASE_VIEWERS, page=True),
         Op(
             "desk accept",

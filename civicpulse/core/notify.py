@@ -76,3 +76,20 @@ class ConsoleChannel:
 
     def send(self, notification: Notification) -> None:
         logger.info("to user %s: %s", notification.recipient_id, render(notification))
+
+
+class EmailChannel:
+    """E-mail through Django's configured mail backend (EMAIL_* settings), in the installation's language."""
+
+    def send(self, notification: Notification) -> None:
+        from django.core.mail import send_mail
+        from django.utils import translation
+
+        address = notification.recipient.email
+        if not address:
+            return
+        with translation.override(settings.LANGUAGE_CODE):
+            text = render(notification)
+            send_mail(
+                subject=f"CivicPulse: {text[:60]}", message=text, from_email=None, recipient_list=[address]
+            )

@@ -358,3 +358,20 @@ def test_an_immediate_service_is_settled_at_the_window_in_one_go(world):
     assert done.visits.count() == 1  # run at most once: the intake visit is the only one
     with pytest.raises(Conflict):
         cases.case_settle_on_the_spot(actor=world.window_officer, case=intake(world))
+
+
+def test_escalations_arrive_in_the_inbox_and_by_e_mail(
+    world, client_for, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.CIVICPULSE = {**settings.CIVICPULSE, "NOTIFIERS": ["civicpulse.core.notify.EmailChannel"]}
+    world.head_a.email = "head@example.org"
+    world.head_a.save()
+    act(world, intake(world), "accept", "2025-11-03")
+    with clock.frozen(at("2025-11-11")), django_capture_on_commit_callbacks(execute=True):
+        cases.sla_scan()
+    assert [m.to for m in mailoutbox] == [["head@example.org"]]
+    client = client_for(world.head_a, language="en")
+    page = client.get("/inbox/").content.decode()
+    assert "is overdue" in page and "1 unread message" in page
+    client.post("/inbox/read/")
+    assert "0 unread messages" in client.get("/inbox/").content.decode()
