@@ -97,7 +97,7 @@ class ProcedureVersion(models.Model):
     # Everyone who wrote any part of this version (creator, editors, submitter): none of them may approve it.
     contributor_ids = models.JSONField(_("contributors"), default=list, blank=True, editable=False)
     created_at = models.DateTimeField(_("created"))
-    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("submitted on"), null=True, blank=True)
     published_at = models.DateTimeField(_("published"), null=True, blank=True)
     retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
 

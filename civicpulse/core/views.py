@@ -28,5 +28,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def inbox_mark_read(request: HttpRequest) -> HttpResponse:
-    Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True).update(read_at=clock.now())
+    unread = Notification.objects.filter(recipient_id=request.user.pk, read_at__isnull=True)
+    unread.update(read_at=clock.now())
     return redirect("inbox")
