@@ -20,7 +20,8 @@ def case_scope(user: User | AnonymousUser | None) -> Q:
     scope = unit_filter(user, Perm.CASE_VIEW, field="responsible_unit") | unit_filter(
         user, Perm.CASE_VIEW, field="window"
     )
-    return scope | Q(applicant_id=user.pk)
+    # The assignee of the current step sees the case even from a section below the responsible unit.
+    return scope | Q(applicant_id=user.pk) | Q(assignee_id=user.pk)
 
 
 def access_case(user: User | AnonymousUser | None, number: Any) -> Case:

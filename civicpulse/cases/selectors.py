@@ -14,7 +14,7 @@ from civicpulse.accounts.models import RoleAssignment, User
 from civicpulse.cases.enums import OPEN_STATUSES, CaseStatus, PauseKind, SlaState
 from civicpulse.cases.models import Case
 from civicpulse.cases.permissions import case_scope
-from civicpulse.cases.services import code_digest, holds_role
+from civicpulse.cases.services import case_units, code_digest, holds_role, step_unit
 from civicpulse.cases.transitions import Transition, transitions_from
 from civicpulse.core.audit import render_event
 from civicpulse.core.errors import NotFound
@@ -89,7 +89,7 @@ def allowed_transitions(*, user: User | AnonymousUser, case: Case) -> list[Trans
     return [
         t
         for t in transitions_from(case.status)
-        if holds_role(user, t.roles, [case.responsible_unit, case.window])
+        if holds_role(user, t.roles, [*case_units(case), step_unit(case)])
         or (t.applicant_may and case.applicant_id == user.pk)
     ]
 

@@ -265,7 +265,7 @@ def case_transition(
         .get(pk=case.pk)
     )
     is_applicant = rule.applicant_may and case.applicant_id is not None and case.applicant_id == actor.pk
-    if not is_applicant and not holds_role(actor, rule.roles, [case.responsible_unit, case.window]):
+    if not is_applicant and not holds_role(actor, rule.roles, [*case_units(case), step_unit(case)]):
         raise NotFound()
     if case.status not in rule.sources:
         raise Conflict(
@@ -350,6 +350,19 @@ def case_settle_on_the_spot(*, actor: User, case: Case, approve: bool = True, re
             data={"reason": case.reason, "on_the_spot": True},
         )
     return case
+
+
+def case_units(case: Case) -> list[OrgUnit | None]:
+    """The units whose staff answer for a case: its responsible unit and its intake window."""
+    return [case.responsible_unit, case.window]
+
+
+def step_unit(case: Case) -> OrgUnit | None:
+    """The unit of the step the case is at: that section's approvers act on it, not only the department."""
+    if case.step_position is None:
+        return None
+    step = case.version.steps.filter(position=case.step_position).select_related("responsible_unit").first()
+    return step.responsible_unit if step is not None else None
 
 
 def _covering(role: Role, unit: OrgUnit | None) -> list[User]:

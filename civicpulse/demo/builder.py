@@ -24,7 +24,9 @@ from django.utils.translation import gettext_lazy as _
 from civicpulse.accounts import services as org
 from civicpulse.accounts.enums import Role, UnitKind, UserKind
 from civicpulse.accounts.models import OrgUnit, UnitCategory, User
-from civicpulse.cases.models import QueueLine
+from civicpulse.cases.enums import OPEN_STATUSES, SlaState
+from civicpulse.cases.models import Case, QueueLine
+from civicpulse.cases.services import sla_scan
 from civicpulse.catalogue import linter
 from civicpulse.catalogue import services as cat
 from civicpulse.catalogue.enums import Channels, PowerKind, ServiceMode, VersionStatus
@@ -33,15 +35,15 @@ from civicpulse.catalogue.selectors import catalogue_lint
 from civicpulse.core import clock
 from civicpulse.core.errors import Conflict
 from civicpulse.core.models import WorkCalendar
-from civicpulse.demo import names
+from civicpulse.demo import history, names
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
 
 DEMO_PASSWORD = "civicpulse-demo"  # noqa: S105 - published in the README, for the demo logins only
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
-# "Now" for the demo; the county's history runs from January to the end of May 2026.
+# "Now" for the demo; the county is set up in November 2025 and its cases run from December to the end of May.
 DEMO_NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=TIME_ZONE)
-_ORG_START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=TIME_ZONE)
-_CATALOGUE_START = dt.datetime(2026, 1, 12, 9, 0, tzinfo=TIME_ZONE)
+_ORG_START = dt.datetime(2025, 11, 3, 9, 0, tzinfo=TIME_ZONE)
+_CATALOGUE_START = dt.datetime(2025, 11, 10, 9, 0, tzinfo=TIME_ZONE)
 _REVISIONS_START = dt.datetime(2026, 4, 13, 9, 0, tzinfo=TIME_ZONE)
 _PENDING_START = dt.datetime(2026, 5, 18, 9, 0, tzinfo=TIME_ZONE)
 
@@ -64,6 +66,7 @@ PROBATION_SHARE = 0.05
 REVISIONS = 20  # services whose v1 is retired and v2 published
 IN_REVIEW = 2
 SENT_BACK = 1
+CASES_TOTAL = 500  # applications from December 2025 to DEMO_NOW (about 25 ms each on SQLite)
 
 Progress = Callable[[int, int, str], None]
 
@@ -84,6 +87,9 @@ class DemoSummary:
     procedure_versions: int
     lint_errors: int
     lint_warnings: int
+    cases: int
+    open_cases: int
+    overdue_cases: int
 
     def rows(self) -> list[tuple[Promise, int]]:
         return [
@@ -100,29 +106,36 @@ class DemoSummary:
             (_("procedure versions"), self.procedure_versions),
             (_("duty linter errors"), self.lint_errors),
             (_("duty linter warnings"), self.lint_warnings),
+            (_("cases"), self.cases),
+            (_("open cases"), self.open_cases),
+            (_("overdue cases"), self.overdue_cases),
         ]
 
 
-def build(seed: int = 2026, progress: Progress | None = None) -> DemoSummary:
-    """Build the demo county in one transaction. Refuses a database that already has organisation units."""
+def build(seed: int = 2026, progress: Progress | None = None, cases: int = CASES_TOTAL) -> DemoSummary:
+    """Build the demo county in one transaction. Refuses a database that already has organisation units.
+
+    `cases` is the number of applications in the case history (fewer make a quicker county).
+    """
     if OrgUnit.objects.exists():
         raise Conflict(
             _("The database already holds organisation units; the demo county needs an empty one."),
             code="demo_database_not_empty",
         )
     with transaction.atomic(), clock.frozen(DEMO_NOW):
-        county = _County(random.Random(seed), progress)
+        county = _County(random.Random(seed), progress, cases)
         county.build()
         return _summarise(seed)
 
 
-def work_total() -> int:
+def work_total(cases: int = CASES_TOTAL) -> int:
     """How many progress steps `build` reports, known before it starts."""
     units = 1 + len(names.CATEGORIES) + len(names.HALLS)
     units += sum(1 + len(d.sections) + d.main_windows + d.branch_windows for d in names.DEPARTMENTS)
     services = sum(len(d.services) for d in names.DEPARTMENTS)
     flaws = len(_FLAWS_AFTER_PUBLISHING) + len(names.OVERLAPS) + 2  # + the two draft-only new services
-    return units + STAFF_TOTAL + 1 + services + REVISIONS + IN_REVIEW + SENT_BACK + flaws + 1
+    history = cases + 1  # each arrival, then the time-limit scan
+    return units + STAFF_TOTAL + 1 + services + REVISIONS + IN_REVIEW + SENT_BACK + flaws + 1 + history
 
 
 # Flaws planted on published services: at publication (warnings, plus "immediate_with_limit" on one
@@ -201,9 +214,13 @@ class _Report:
 
 
 class _County:
-    def __init__(self, rng: random.Random, progress: Progress | None) -> None:
+    def __init__(self, rng: random.Random, progress: Progress | None, cases: int = CASES_TOTAL) -> None:
         self.rng = rng
-        self.report = _Report(total=work_total(), callback=progress)
+        # The case history draws from its own stream: its size does not change the rest of the county.
+        self.history_rng = random.Random(rng.getrandbits(64))
+        self.cases = cases
+        self.report = _Report(total=work_total(cases), callback=progress)
+        self.halls: list[OrgUnit] = []
         self.clock = _OfficeClock(_ORG_START)
         self.departments: dict[str, _Department] = {}
         self.region_staff: dict[str, list[User]] = {}
@@ -216,6 +233,37 @@ class _County:
         self._staff()
         self._catalogue()
         self.report.tick(_("Checking the catalogue"))
+        self.history.run_until(DEMO_NOW)
+        self.history.skip_rest()
+        with clock.frozen(DEMO_NOW):
+            sla_scan()
+        self.report.tick(_("Time-limit scan"))
+
+    def _start_history(self) -> None:
+        services = [
+            history.ServiceInfo(
+                code=item.service.code,
+                unit=item.department.unit,
+                heads=item.department.heads,
+                version=lambda item=item: item.version,  # type: ignore[misc]
+            )
+            for item in sorted(self.published.values(), key=lambda p: p.service.code)
+        ]
+        self.history = history.History(
+            rng=self.history_rng,
+            services=services,
+            windows_by_department={d.unit.pk: d.windows for d in self.departments.values()},
+            halls=self.halls,
+            total=self.cases,
+            surname_weights=_SURNAME_WEIGHTS,
+            tick=self.report.tick,
+            free_username=self._free_username,
+        )
+        citizens: list[tuple[User, dt.datetime]] = []
+        self.history.prepare(citizens)
+        for user, at in citizens:
+            user.date_joined = at
+        User.objects.bulk_update([user for user, _at in citizens], ["date_joined"])
 
     # --- organisation -------------------------------------------------------------------------------------
 
@@ -272,6 +320,7 @@ class _County:
             self.departments[spec.code] = department
         for index, (code, name_zh, name_en, prefix) in enumerate(names.HALLS):
             hall = self._unit(code, name_zh, name_en, UnitKind.HALL, self.region)
+            self.halls.append(hall)
             # One general queue per hall that every window calls from (综合受理, 一窗受理).
             line = QueueLine.objects.create(
                 hall=hall, prefix="A", name_zh="综合受理", name_en="General intake"
@@ -299,9 +348,7 @@ class _County:
     # --- people -------------------------------------------------------------------------------------------
 
     def _person(self) -> tuple[str, str]:
-        surname, surname_py = self.rng.choices(names.SURNAMES, weights=_SURNAME_WEIGHTS)[0]
-        given = self.rng.sample(names.GIVEN_CHARS, 2 if self.rng.random() < 0.7 else 1)
-        return surname + "".join(c for c, _p in given), surname_py + "".join(p for _c, p in given)
+        return history.random_person(self.rng, _SURNAME_WEIGHTS)
 
     def _free_username(self, base: str) -> str:
         username, n = base, 1
@@ -411,6 +458,9 @@ class _County:
             for spec in department.spec.services:
                 self._publish(department, spec, flaw_at.get(spec.name_zh, ""))
                 self.report.tick(_("Services"))
+        # Cases arrive from December; the revisions below take effect for the applications after them.
+        self._start_history()
+        self.history.run_until(_REVISIONS_START)
 
         # One service in review sits in the demo department, so the demo head has something to approve.
         first = next(n for n in untouched if self.published[n].department.spec.code == DEMO_DEPARTMENT)
@@ -750,4 +800,7 @@ def _summarise(seed: int) -> DemoSummary:
         procedure_versions=ProcedureVersion.objects.count(),
         lint_errors=errors,
         lint_warnings=len(findings) - errors,
+        cases=Case.objects.count(),
+        open_cases=Case.objects.filter(status__in=OPEN_STATUSES).count(),
+        overdue_cases=Case.objects.filter(status__in=OPEN_STATUSES, sla_state=SlaState.OVERDUE).count(),
     )

@@ -375,3 +375,34 @@ def test_escalations_arrive_in_the_inbox_and_by_e_mail(
     assert "is overdue" in page and "1 unread message" in page
     client.post("/inbox/read/")
     assert "0 unread messages" in client.get("/inbox/").content.decode()
+
+
+def test_an_approver_of_the_steps_section_sees_and_decides_the_case(county):
+    """The approver sits in a section below the responsible department: the step's unit is what counts."""
+    from civicpulse.cases.permissions import access_case
+
+    with clock.frozen(at("2025-06-02")):
+        service, _version = factories.published_service(county, "SEC-1", "分科审查事项")
+        draft = cat.version_create(actor=county.quality_a, service=service)
+        steps = factories.step_inputs("dept-a")
+        steps[1] = cat.StepInput(**{**steps[1].__dict__, "responsible_unit_code": "dept-a-1"})
+        cat.version_update(actor=county.quality_a, version=draft, fields={}, steps=steps)
+        cat.version_transition(actor=county.quality_a, version=draft, transition="submit")
+        cat.version_transition(actor=county.head_a, version=draft, transition="approve")
+    with clock.frozen(at("2025-11-03")):
+        case = cases.case_intake(
+            actor=county.window_officer,
+            service_code="SEC-1",
+            channel="hall",
+            applicant=APPLICANT,
+            submitted_positions=[1],
+            window=county.window,
+        )
+        case = cases.case_transition(actor=county.head_a, case=case, transition="accept")
+        with pytest.raises(NotFound):  # step 1 belongs to the department, not to the section
+            cases.case_transition(actor=county.approver_a, case=case, transition="advance")
+        case = cases.case_transition(actor=county.head_a, case=case, transition="advance")
+        assert case.assignee == county.approver_a
+        assert access_case(county.approver_a, case.number) == case
+        decided = cases.case_transition(actor=county.approver_a, case=case, transition="approve")
+    assert decided.decision == "approved"

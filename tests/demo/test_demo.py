@@ -18,17 +18,20 @@ from django.utils import translation
 
 from civicpulse.accounts.enums import Role, UnitKind, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, UnitCategory, User
+from civicpulse.cases.enums import CaseStatus, SlaState
+from civicpulse.cases.models import Case, CasePause, QueueLine, Ticket, Visit
 from civicpulse.catalogue import linter
 from civicpulse.catalogue.enums import VersionStatus
 from civicpulse.catalogue.models import Material, ProcedureVersion, Service, Step
 from civicpulse.catalogue.selectors import catalogue_lint
 from civicpulse.core.models import AuditEvent, WorkCalendar
-from civicpulse.demo import builder
+from civicpulse.demo import builder, history
 
 pytestmark = pytest.mark.django_db
 
 # Fields that hold primary keys or random salts: everything else must come out the same for the same seed.
-_SKIPPED_FIELDS = {"id", "password", "path", "target_id", "last_login"}
+# Case numbers and verification codes are drawn by `secrets`: cases are known by service and intake time.
+_SKIPPED_FIELDS = {"id", "password", "path", "target_id", "last_login", "number", "verification_digest"}
 
 
 @dataclass
@@ -51,6 +54,14 @@ def _natural_keys() -> dict[type[models.Model], dict[Any, str]]:
             pk: f"{code} v{number}"
             for pk, code, number in ProcedureVersion.objects.values_list("pk", "service__code", "number")
         },
+        Case: {
+            pk: f"{code} {at.isoformat()}"
+            for pk, code, at in Case.objects.values_list("pk", "service__code", "intake_at")
+        },
+        QueueLine: {
+            pk: f"{hall} {prefix}"
+            for pk, hall, prefix in QueueLine.objects.values_list("pk", "hall__code", "prefix")
+        },
     }
 
 
@@ -68,6 +79,10 @@ def _digest() -> dict[str, str]:
         Step,
         Material,
         AuditEvent,
+        Case,
+        CasePause,
+        Visit,
+        Ticket,
     ):
         rows = []
         for obj in model.objects.all():
@@ -80,6 +95,8 @@ def _digest() -> dict[str, str]:
                     value = keys[f.related_model][value]
                 elif f.name == "contributor_ids":
                     value = sorted(keys[User][pk] for pk in value)
+                elif f.name == "target_label" and getattr(obj, "target_type", "") == "cases.case":
+                    value = keys[Case][int(obj.target_id)]
                 row[f.name] = value
             rows.append(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False))
         tables[model.__name__] = sorted(rows)
@@ -166,7 +183,7 @@ def test_staff_sit_where_their_roles_are(demo: Demo) -> None:
         )
     names = Counter(staff.values_list("full_name", flat=True))
     assert len(names) > 0.9 * staff.count()
-    assert User.objects.filter(kind=UserKind.CITIZEN).count() == 1
+    assert User.objects.filter(kind=UserKind.CITIZEN).count() == 1 + history.CITIZENS
 
 
 def test_the_catalogue_is_published_with_revisions(demo: Demo) -> None:
@@ -222,7 +239,7 @@ def test_the_linter_finds_the_planted_flaws(demo: Demo) -> None:
 
 def test_the_history_follows_the_frozen_clock(demo: Demo) -> None:
     times = AuditEvent.objects.values_list("occurred_at", flat=True)
-    assert min(times) >= builder.DEMO_NOW.replace(month=1, day=1)
+    assert min(times) >= builder.DEMO_NOW.replace(year=2025, month=11, day=1)
     assert max(times) <= builder.DEMO_NOW
     assert max(User.objects.values_list("date_joined", flat=True)) <= builder.DEMO_NOW
 
@@ -263,3 +280,39 @@ def test_if_empty_skips_a_database_with_units(demo: Demo) -> None:
         call_command("demo", "--if-empty", stdout=out, stderr=StringIO())
     assert "skipped" in out.getvalue()
     assert Service.objects.count() == demo.summary.services
+
+
+def test_the_case_history_has_every_status(demo: Demo) -> None:
+    cases = Case.objects.all()
+    assert 0.9 * builder.CASES_TOTAL <= cases.count() <= builder.CASES_TOTAL
+    assert demo.summary.cases == cases.count()
+    statuses = set(cases.values_list("status", flat=True))
+    assert {CaseStatus.IN_PROGRESS, CaseStatus.DELIVERED, CaseStatus.CLOSED, CaseStatus.WITHDRAWN} <= statuses
+    assert cases.filter(decision="denied").exists()
+    assert 0.5 < cases.filter(channel="hall").count() / cases.count() < 0.9
+    assert CasePause.objects.filter(kind="supplement").exists()
+    assert not cases.filter(intake_at__gt=builder.DEMO_NOW).exists()
+    assert min(cases.values_list("intake_at", flat=True)) >= builder.DEMO_NOW.replace(
+        year=2025, month=12, day=1
+    )
+
+
+def test_the_time_limit_scan_left_warnings_and_overdue_cases(demo: Demo) -> None:
+    open_cases = Case.objects.filter(
+        status__in=[CaseStatus.SUBMITTED, CaseStatus.IN_PROGRESS, CaseStatus.PAUSED]
+    )
+    assert demo.summary.open_cases == open_cases.count() > 0
+    assert open_cases.filter(sla_state=SlaState.WARNING).exists()
+    assert demo.summary.overdue_cases == open_cases.filter(sla_state=SlaState.OVERDUE).count() > 0
+
+
+def test_visits_and_tickets_follow_the_hall_cases(demo: Demo) -> None:
+    hall = Case.objects.filter(channel="hall")
+    assert not Visit.objects.filter(case__channel="online").exists()
+    assert Visit.objects.filter(kind="intake").count() == hall.count()
+    assert Visit.objects.filter(kind="pickup").exists()
+    visits = Counter(Visit.objects.values_list("case_id", flat=True))
+    at_most_once = sum(1 for pk in Case.objects.values_list("pk", flat=True) if visits[pk] <= 1)
+    assert at_most_once / Case.objects.count() > 0.8
+    assert Ticket.objects.filter(status="done").count() == hall.count()
+    assert not Ticket.objects.filter(status__in=["waiting", "called", "serving"]).exists()
