@@ -29,9 +29,19 @@ _URGENCY = models.Case(
 
 
 def case_list(
-    *, user: User | AnonymousUser, status: str = "", sla_state: str = "", service_code: str = ""
+    *,
+    user: User | AnonymousUser,
+    status: str = "",
+    sla_state: str = "",
+    service_code: str = "",
+    mine: bool = False,
 ) -> QuerySet[Case]:
+    """`mine`: cases waiting for this person: assigned to them, or received by them and not yet accepted."""
     cases = Case.objects.filter(case_scope(user)).select_related("service", "responsible_unit", "window")
+    if mine:
+        cases = cases.filter(
+            Q(assignee_id=user.pk) | Q(intake_officer_id=user.pk, status=CaseStatus.SUBMITTED)
+        )
     if status:
         cases = cases.filter(status=status)
     if sla_state:

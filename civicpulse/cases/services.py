@@ -244,6 +244,14 @@ _UPLOAD_PROBLEMS = {
 }
 
 
+def _not_now(action: str, case: Case) -> Conflict:
+    return Conflict(
+        _("Cannot %(action)s a case that is %(status)s.")
+        % {"action": action, "status": CaseStatus(case.status).label},
+        code="transition_not_allowed",
+    )
+
+
 @transaction.atomic
 def case_transition(
     *,
@@ -268,11 +276,7 @@ def case_transition(
     if not is_applicant and not holds_role(actor, rule.roles, [*case_units(case), step_unit(case)]):
         raise NotFound()
     if case.status not in rule.sources:
-        raise Conflict(
-            _("Cannot %(action)s a case that is %(status)s.")
-            % {"action": str(rule.label).lower(), "status": CaseStatus(case.status).label},
-            code="transition_not_allowed",
-        )
+        raise _not_now(str(rule.label).lower(), case)
     if rule.needs_reason and not reason.strip():
         raise ValidationFailed(_("Give the reason."), code="reason_required")
     now = clock.now()
@@ -327,11 +331,7 @@ def case_settle_on_the_spot(*, actor: User, case: Case, approve: bool = True, re
     if case.window is None or not holds_role(actor, frozenset({Role.WINDOW_OFFICER}), [case.window]):
         raise NotFound()
     if case.status != CaseStatus.SUBMITTED:
-        raise Conflict(
-            _("Cannot %(action)s a case that is %(status)s.")
-            % {"action": _("decide on the spot"), "status": CaseStatus(case.status).label},
-            code="transition_not_allowed",
-        )
+        raise _not_now(str(_("decide on the spot")), case)
     if not approve and not reason.strip():
         raise ValidationFailed(_("Give the reason."), code="reason_required")
     now = clock.now()

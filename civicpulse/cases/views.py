@@ -34,9 +34,8 @@ def desk(request: HttpRequest) -> HttpResponse:
         user=user,
         status=status if status in CaseStatus.values else "",
         sla_state=sla if sla in SlaState.values else "",
+        mine=mine,
     )
-    if mine:
-        cases = cases.filter(assignee=user) | cases.filter(intake_officer=user, status=CaseStatus.SUBMITTED)
     page = Paginator(cases, 30).get_page(request.GET.get("page"))
     return render(
         request,
