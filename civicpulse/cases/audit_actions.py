@@ -23,6 +23,10 @@ register_actions(
         "cases.case.visit_recorded": _("%(actor)s recorded a visit on case %(target)s."),
         "cases.case.sla_changed": _("Case %(target)s is now %(state)s."),
         "cases.case.reassigned": _("%(actor)s gave case %(target)s to %(assignee)s."),
+        "cases.case.step_overdue": _(
+            "Step %(step)s of case %(target)s passed its own time budget (due %(due)s)."
+        ),
+        "cases.case.file_viewed": _("%(actor)s opened the file %(file)s of case %(target)s."),
     }
 )
 
@@ -30,5 +34,6 @@ register_messages(
     {
         "cases.warning": _("Case %(number)s has used 80 %% of its time limit (due %(due)s)."),
         "cases.overdue": _("Case %(number)s is overdue (it was due %(due)s)."),
+        "cases.step_overdue": _("Step %(step)s of case %(number)s is past its own budget (due %(due)s)."),
     }
 )

@@ -53,3 +53,19 @@ def sla_state(calendar: WorkingCalendar, clock: Clock, today: dt.date, warning_s
     if used >= math.ceil(warning_share * clock.limit_days):
         return "warning"
     return "on_track"
+
+
+def step_deadline(
+    calendar: WorkingCalendar, clock: Clock, step_start: dt.date, budget_days: int
+) -> dt.date | None:
+    """The last working day of a step's own budget, counted from the day the step began.
+
+    Only pauses (or the parts of them) after the step began move it: a pause in an earlier step was
+    already spent there. None while a pause is open, like the case's deadline.
+    """
+    if clock.is_paused:
+        return None
+    pauses = [
+        (max(start, step_start), end) for start, end in clock.closed_pauses(step_start) if end >= step_start
+    ]
+    return due_date(calendar, step_start, budget_days, pauses)

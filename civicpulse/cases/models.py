@@ -70,6 +70,13 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="assigned_cases",
     )
+    # The current step's own clock: its budget is copied when the step begins, like the version itself.
+    step_started_on = models.DateField(_("step began"), null=True, blank=True)
+    step_budget_days = models.PositiveSmallIntegerField(
+        _("step budget (working days)"), null=True, blank=True
+    )
+    step_due_date = models.DateField(_("step due date"), null=True, blank=True)
+    step_overdue = models.BooleanField(_("step overdue"), default=False)
     limit_days = models.PositiveSmallIntegerField(_("promised limit (working days)"))
     intake_at = models.DateTimeField(_("received"))
     intake_date = models.DateField(_("intake date"))

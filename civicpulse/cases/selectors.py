@@ -9,13 +9,14 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import models
 from django.db.models import Count, IntegerField, Q, QuerySet, Value, When
 
-from civicpulse.accounts.enums import Role
-from civicpulse.accounts.models import RoleAssignment, User
+from civicpulse.accounts.enums import Role, UnitKind, UserKind
+from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
 from civicpulse.cases.enums import OPEN_STATUSES, CaseStatus, PauseKind, SlaState
 from civicpulse.cases.models import Case
 from civicpulse.cases.permissions import case_scope
-from civicpulse.cases.services import case_units, code_digest, holds_role, step_unit
+from civicpulse.cases.services import case_units, code_digest, current_step, holds_role, step_unit
 from civicpulse.cases.transitions import Transition, transitions_from
+from civicpulse.catalogue.enums import ServiceMode
 from civicpulse.core.audit import render_event
 from civicpulse.core.errors import NotFound
 from civicpulse.core.models import AuditEvent
@@ -102,6 +103,48 @@ def allowed_transitions(*, user: User | AnonymousUser, case: Case) -> list[Trans
         if holds_role(user, t.roles, [*case_units(case), step_unit(case)])
         or (t.applicant_may and case.applicant_id == user.pk)
     ]
+
+
+def desk_extras(*, user: User | AnonymousUser, case: Case) -> dict[str, Any]:
+    """What the desk offers beside the state machine: the current step, reassigning, settling, visits."""
+    if not isinstance(user, User):
+        return {}
+    step = current_step(case)
+    unit = (step.responsible_unit if step else None) or case.responsible_unit
+    can_reassign = case.status in (CaseStatus.IN_PROGRESS, CaseStatus.PAUSED) and holds_role(
+        user, frozenset({Role.DEPARTMENT_HEAD}), [unit, case.responsible_unit]
+    )
+    colleagues = (
+        list(
+            User.objects.filter(is_active=True, kind=UserKind.STAFF, org_unit__path__startswith=unit.path)
+            .exclude(pk=case.assignee_id or 0)
+            .order_by("full_name", "username")
+        )
+        if can_reassign
+        else []
+    )
+    at_window = case.window is not None and holds_role(user, frozenset({Role.WINDOW_OFFICER}), [case.window])
+    return {
+        "step": step,
+        "colleagues": colleagues,
+        "can_settle": at_window
+        and case.status == CaseStatus.SUBMITTED
+        and case.version.service_mode == ServiceMode.IMMEDIATE,
+        "can_record_visit": at_window and case.status in OPEN_STATUSES,
+    }
+
+
+def officer_windows(*, user: User | AnonymousUser) -> QuerySet[OrgUnit]:
+    """The windows at which this person takes applications (a role over a hall covers its windows)."""
+    if not isinstance(user, User):
+        return OrgUnit.objects.none()
+    paths = RoleAssignment.objects.filter(user=user, role=Role.WINDOW_OFFICER).values_list(
+        "unit__path", flat=True
+    )
+    scope = Q(pk__in=[])
+    for path in paths:
+        scope |= Q(path__startswith=path)
+    return OrgUnit.objects.filter(scope, kind=UnitKind.WINDOW, is_active=True).order_by("path")
 
 
 def unit_load(*, user: User | AnonymousUser) -> list[dict[str, Any]]:

@@ -34,9 +34,11 @@ from civicpulse.cases.enums import (
     VisitKind,
 )
 from civicpulse.cases.models import Case, CaseFile, CaseMaterial, CasePause, Visit
+from civicpulse.cases.permissions import access_case
 from civicpulse.cases.transitions import TRANSITIONS
 from civicpulse.cases.uploads import check_upload
 from civicpulse.catalogue.enums import Channels, ServiceMode
+from civicpulse.catalogue.models import Step
 from civicpulse.catalogue.selectors import published_version_get
 from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
@@ -89,6 +91,21 @@ def _refresh_clock(case: Case) -> None:
         share = settings.CIVICPULSE["SLA_WARNING_SHARE"]
         assert isinstance(share, float)
         case.sla_state = clocks.sla_state(calendar, case_clock, clock.today(), share)
+    if case.status in CLOCK_RUNNING or case.status == CaseStatus.PAUSED:
+        if case.step_started_on is not None and case.step_budget_days is not None:
+            case.step_due_date = clocks.step_deadline(
+                calendar, case_clock, case.step_started_on, case.step_budget_days
+            )
+    else:
+        case.step_due_date = None
+
+
+def _enter_step(case: Case, step: Any) -> None:
+    case.step_position = step.position if step is not None else None
+    case.step_started_on = clock.today() if step is not None else None
+    case.step_budget_days = step.budget_days if step is not None else None
+    case.step_overdue = False
+    case.assignee = _pick_assignee(case, step)
 
 
 @transaction.atomic
@@ -283,14 +300,12 @@ def case_transition(
     steps = list(case.version.steps.order_by("position"))
     data: dict[str, Any] = {"reason": reason.strip()}
     if transition == "accept":
-        case.step_position = steps[0].position if steps else None
-        case.assignee = _pick_assignee(case, steps[0] if steps else None)
+        _enter_step(case, steps[0] if steps else None)
     elif transition == "advance":
         later = [s for s in steps if case.step_position is None or s.position > case.step_position]
         if not later:
             raise Conflict(_("This is the last step: decide the case."), code="no_next_step")
-        case.step_position = later[0].position
-        case.assignee = _pick_assignee(case, later[0])
+        _enter_step(case, later[0])
         data["step"] = later[0].name_zh
     elif transition in ("request_supplement", "pause"):
         _open_pause(case, steps, transition, reason, missing, pause_kind, now)
@@ -352,16 +367,37 @@ def case_settle_on_the_spot(*, actor: User, case: Case, approve: bool = True, re
     return case
 
 
+@transaction.atomic
+def case_file_open(*, user: User, number: str, file_id: int) -> CaseFile:
+    """A staff member opens an uploaded document: the documents are personal data, so each look is logged."""
+    case = access_case(user, number)
+    upload = CaseFile.objects.filter(pk=file_id, material__case=case).first()
+    if upload is None:
+        raise NotFound()
+    audit_record(
+        actor=user,
+        action="cases.case.file_viewed",
+        target=case,
+        unit=case.responsible_unit,
+        data={"file": upload.original_name},
+    )
+    return upload
+
+
 def case_units(case: Case) -> list[OrgUnit | None]:
     """The units whose staff answer for a case: its responsible unit and its intake window."""
     return [case.responsible_unit, case.window]
 
 
-def step_unit(case: Case) -> OrgUnit | None:
-    """The unit of the step the case is at: that section's approvers act on it, not only the department."""
+def current_step(case: Case) -> Step | None:
     if case.step_position is None:
         return None
-    step = case.version.steps.filter(position=case.step_position).select_related("responsible_unit").first()
+    return case.version.steps.filter(position=case.step_position).select_related("responsible_unit").first()
+
+
+def step_unit(case: Case) -> OrgUnit | None:
+    """The unit of the step the case is at: that section's approvers act on it, not only the department."""
+    step = current_step(case)
     return step.responsible_unit if step is not None else None
 
 
@@ -411,9 +447,7 @@ def case_reassign(*, actor: User, case: Case, assignee: User) -> Case:
         .select_related("responsible_unit", "version")
         .get(pk=case.pk)
     )
-    step = (
-        case.version.steps.filter(position=case.step_position or 0).select_related("responsible_unit").first()
-    )
+    step = current_step(case)
     unit = (step.responsible_unit if step else None) or case.responsible_unit
     if not holds_role(actor, frozenset({Role.DEPARTMENT_HEAD}), [unit, case.responsible_unit]):
         raise NotFound()
@@ -487,7 +521,7 @@ def visit_record(*, actor: User, case: Case, kind: str, window: OrgUnit) -> Visi
 
 def sla_scan(*, batch_size: int = 500) -> dict[str, int]:
     """Re-rate every open case's time-limit state; only changes are written (running it twice is harmless)."""
-    changed = {str(state): 0 for state in SlaState}
+    changed = {str(state): 0 for state in SlaState} | {"step_overdue": 0}
     open_ids = list(
         Case.objects.filter(status__in=[*CLOCK_RUNNING, CaseStatus.PAUSED]).values_list("pk", flat=True)
     )
@@ -499,9 +533,21 @@ def sla_scan(*, batch_size: int = 500) -> dict[str, int]:
                 .prefetch_related("pauses")
             ):
                 before = case.sla_state
+                step_due_before = case.step_due_date
                 _refresh_clock(case)
+                step_late = (
+                    case.status == CaseStatus.IN_PROGRESS
+                    and case.step_due_date is not None
+                    and clock.today() > case.step_due_date
+                    and not case.step_overdue
+                )
+                if step_late:
+                    case.step_overdue = True
+                    changed["step_overdue"] += 1
+                    _escalate_step(case)
+                if case.sla_state != before or step_late or case.step_due_date != step_due_before:
+                    case.save(update_fields=["sla_state", "due_date", "step_due_date", "step_overdue"])
                 if case.sla_state != before:
-                    case.save(update_fields=["sla_state", "due_date"])
                     changed[case.sla_state] += 1
                     _escalate(case)
                     audit_record(
@@ -512,6 +558,27 @@ def sla_scan(*, batch_size: int = 500) -> dict[str, int]:
                         data={"state": case.sla_state, "before": before},
                     )
     return changed
+
+
+def _escalate_step(case: Case) -> None:
+    """A step past its own budget: its assignee and the heads of the step's unit hear of it once."""
+    step = current_step(case)
+    unit = (step.responsible_unit if step else None) or case.responsible_unit
+    recipients = [case.assignee] if case.assignee_id else []
+    recipients += _covering(Role.DEPARTMENT_HEAD, unit)
+    params = {
+        "number": case.number,
+        "step": step.name_zh if step else "",
+        "due": case.step_due_date.isoformat() if case.step_due_date else "",
+    }
+    notify(recipients=recipients, code="cases.step_overdue", target=case, params=params)
+    audit_record(
+        actor=None,
+        action="cases.case.step_overdue",
+        target=case,
+        unit=case.responsible_unit,
+        data={"step": params["step"], "due": params["due"]},
+    )
 
 
 def _escalate(case: Case) -> None:

@@ -7,7 +7,9 @@ rolled-back change never sends anything.
 
 from __future__ import annotations
 
+import json
 import logging
+import urllib.request
 from collections.abc import Iterable
 from typing import Any, Protocol
 
@@ -93,3 +95,44 @@ class EmailChannel:
             send_mail(
                 subject=f"CivicPulse: {text[:60]}", message=text, from_email=None, recipient_list=[address]
             )
+
+
+class SmsChannel:
+    """SMS through an HTTP gateway, in the installation's language, to the recipient's phone.
+
+    Gateways differ (a carrier's, Aliyun's, a provincial platform's); the common ground is an HTTP POST,
+    so this sends JSON {"to", "text"} and an installation with another format subclasses `payload`.
+    """
+
+    def send(self, notification: Notification) -> None:
+        from django.utils import translation
+
+        phone = notification.recipient.phone
+        if not phone:
+            return
+        with translation.override(settings.LANGUAGE_CODE):
+            sms_send(phone=phone, text=render(notification), payload=self.payload)
+
+    @staticmethod
+    def payload(phone: str, text: str) -> dict[str, Any]:
+        return {"to": phone, "text": text}
+
+
+def sms_send(*, phone: str, text: str, payload: Any = SmsChannel.payload) -> None:
+    """One message through the configured gateway; raises on any failure so the caller can log it."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    url = str(settings.CIVICPULSE.get("SMS_GATEWAY_URL", ""))
+    if not url:
+        raise ImproperlyConfigured("CIVICPULSE_SMS_GATEWAY_URL is not set")
+    token = str(settings.CIVICPULSE.get("SMS_GATEWAY_TOKEN", ""))
+    headers = {"Content-Type": "application/json; charset=utf-8"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    if not url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured("CIVICPULSE_SMS_GATEWAY_URL must be an http(s) URL")
+    body = json.dumps(payload(phone, text), ensure_ascii=False).encode()
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310 - checked
+    # urlopen raises HTTPError for any 4xx/5xx answer, so a refused message is never taken as sent.
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - checked above
+        response.read()

@@ -40,12 +40,42 @@ from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
 
 DEMO_PASSWORD = "civicpulse-demo"  # noqa: S105 - published in the README, for the demo logins only
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
-# "Now" for the demo; the county is set up in November 2025 and its cases run from December to the end of May.
+# The reference "now" (a Monday) of the tests: the county is set up 30 weeks before it, its cases run over
+# the 26 weeks before it. `civicpulse demo` uses the Monday of the current week instead, so that the open
+# cases of a fresh demo are current work rather than months overdue.
 DEMO_NOW = dt.datetime(2026, 6, 1, 9, 0, tzinfo=TIME_ZONE)
-_ORG_START = dt.datetime(2025, 11, 3, 9, 0, tzinfo=TIME_ZONE)
-_CATALOGUE_START = dt.datetime(2025, 11, 10, 9, 0, tzinfo=TIME_ZONE)
-_REVISIONS_START = dt.datetime(2026, 4, 13, 9, 0, tzinfo=TIME_ZONE)
-_PENDING_START = dt.datetime(2026, 5, 18, 9, 0, tzinfo=TIME_ZONE)
+
+
+def demo_now(today: dt.date) -> dt.datetime:
+    """09:00 on the Monday of `today`'s week."""
+    monday = today - dt.timedelta(days=today.weekday())
+    return dt.datetime.combine(monday, dt.time(9, 0), TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class Timeline:
+    now: dt.datetime
+
+    def __post_init__(self) -> None:
+        if self.now.weekday() != 0:
+            raise ValueError("the demo's now must be a Monday")
+
+    @property
+    def org_start(self) -> dt.datetime:
+        return self.now - dt.timedelta(weeks=30)
+
+    @property
+    def catalogue_start(self) -> dt.datetime:
+        return self.now - dt.timedelta(weeks=29)
+
+    @property
+    def revisions_start(self) -> dt.datetime:
+        return self.now - dt.timedelta(weeks=7)
+
+    @property
+    def pending_start(self) -> dt.datetime:
+        return self.now - dt.timedelta(weeks=2)
+
 
 # The sign-in accounts printed by `civicpulse demo`, all with DEMO_PASSWORD.
 DEMO_LOGINS: list[tuple[str, Promise]] = [
@@ -66,7 +96,7 @@ PROBATION_SHARE = 0.05
 REVISIONS = 20  # services whose v1 is retired and v2 published
 IN_REVIEW = 2
 SENT_BACK = 1
-CASES_TOTAL = 500  # applications from December 2025 to DEMO_NOW (about 25 ms each on SQLite)
+CASES_TOTAL = 500  # applications over the 26 weeks before the demo's now (about 25 ms each on SQLite)
 
 Progress = Callable[[int, int, str], None]
 
@@ -112,18 +142,25 @@ class DemoSummary:
         ]
 
 
-def build(seed: int = 2026, progress: Progress | None = None, cases: int = CASES_TOTAL) -> DemoSummary:
+def build(
+    seed: int = 2026,
+    progress: Progress | None = None,
+    cases: int = CASES_TOTAL,
+    now: dt.datetime = DEMO_NOW,
+) -> DemoSummary:
     """Build the demo county in one transaction. Refuses a database that already has organisation units.
 
-    `cases` is the number of applications in the case history (fewer make a quicker county).
+    `cases` is the number of applications in the case history (fewer make a quicker county); `now`, a
+    Monday, is where the history ends.
     """
+    timeline = Timeline(now)
     if OrgUnit.objects.exists():
         raise Conflict(
             _("The database already holds organisation units; the demo county needs an empty one."),
             code="demo_database_not_empty",
         )
-    with transaction.atomic(), clock.frozen(DEMO_NOW):
-        county = _County(random.Random(seed), progress, cases)
+    with transaction.atomic(), clock.frozen(now):
+        county = _County(random.Random(seed), progress, timeline, cases)
         county.build()
         return _summarise(seed)
 
@@ -214,14 +251,17 @@ class _Report:
 
 
 class _County:
-    def __init__(self, rng: random.Random, progress: Progress | None, cases: int = CASES_TOTAL) -> None:
+    def __init__(
+        self, rng: random.Random, progress: Progress | None, timeline: Timeline, cases: int = CASES_TOTAL
+    ) -> None:
         self.rng = rng
+        self.timeline = timeline
         # The case history draws from its own stream: its size does not change the rest of the county.
         self.history_rng = random.Random(rng.getrandbits(64))
         self.cases = cases
         self.report = _Report(total=work_total(cases), callback=progress)
         self.halls: list[OrgUnit] = []
-        self.clock = _OfficeClock(_ORG_START)
+        self.clock = _OfficeClock(timeline.org_start)
         self.departments: dict[str, _Department] = {}
         self.region_staff: dict[str, list[User]] = {}
         self.usernames: set[str] = {username for username, _label in DEMO_LOGINS}
@@ -233,9 +273,9 @@ class _County:
         self._staff()
         self._catalogue()
         self.report.tick(_("Checking the catalogue"))
-        self.history.run_until(DEMO_NOW)
+        self.history.run_until(self.timeline.now)
         self.history.skip_rest()
-        with clock.frozen(DEMO_NOW):
+        with clock.frozen(self.timeline.now):
             sla_scan()
         self.report.tick(_("Time-limit scan"))
 
@@ -258,6 +298,7 @@ class _County:
             surname_weights=_SURNAME_WEIGHTS,
             tick=self.report.tick,
             free_username=self._free_username,
+            end=self.timeline.now.date(),
         )
         citizens: list[tuple[User, dt.datetime]] = []
         self.history.prepare(citizens)
@@ -382,7 +423,7 @@ class _County:
         return user
 
     def _staff(self) -> None:
-        self.clock = _OfficeClock(_ORG_START + dt.timedelta(days=1))
+        self.clock = _OfficeClock(self.timeline.org_start + dt.timedelta(days=1))
         region_roles = [
             (Role.ADMINISTRATOR, ["admin", None]),
             (Role.LEADER, ["leader", None, None]),
@@ -453,24 +494,24 @@ class _County:
         flaw_after = dict(zip(promised[2:], _FLAWS_AFTER_PUBLISHING, strict=False))
         untouched = [n for n in drawn if n not in flaw_at and n not in flaw_after]
 
-        self.clock = _OfficeClock(_CATALOGUE_START)
+        self.clock = _OfficeClock(self.timeline.catalogue_start)
         for department in self.departments.values():
             for spec in department.spec.services:
                 self._publish(department, spec, flaw_at.get(spec.name_zh, ""))
                 self.report.tick(_("Services"))
         # Cases arrive from December; the revisions below take effect for the applications after them.
         self._start_history()
-        self.history.run_until(_REVISIONS_START)
+        self.history.run_until(self.timeline.revisions_start)
 
         # One service in review sits in the demo department, so the demo head has something to approve.
         first = next(n for n in untouched if self.published[n].department.spec.code == DEMO_DEPARTMENT)
         pending = [first, *[n for n in untouched if n != first][: IN_REVIEW + SENT_BACK - 1]]
         revised = [n for n in untouched if n not in pending][:REVISIONS]
-        self.clock = _OfficeClock(_REVISIONS_START)
+        self.clock = _OfficeClock(self.timeline.revisions_start)
         for name in sorted(revised, key=lambda n: self.published[n].service.code):
             self._revise(self.published[name], until="approve")
             self.report.tick(_("Revisions"))
-        self.clock = _OfficeClock(_PENDING_START)
+        self.clock = _OfficeClock(self.timeline.pending_start)
         for index, name in enumerate(pending):
             self._revise(self.published[name], until="submit" if index < IN_REVIEW else "reject")
             self.report.tick(_("Revisions"))

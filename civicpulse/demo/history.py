@@ -33,8 +33,8 @@ from civicpulse.core.workdays import add_working_days
 from civicpulse.demo import names
 
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
-HISTORY_START = dt.date(2025, 12, 1)
-HISTORY_END = dt.date(2026, 6, 1)
+# The history covers the 26 weeks before the demo's "now" (a Monday), so weekday patterns stay aligned.
+HISTORY_WEEKS = 26
 CITIZENS = 12
 HALL_SHARE = 0.7
 SUPPLEMENT_SHARE = 0.1
@@ -109,7 +109,10 @@ class History:
         surname_weights: list[float],
         tick: Tick,
         free_username: Callable[[str], str],
+        end: dt.date,
     ) -> None:
+        self.start = end - dt.timedelta(weeks=HISTORY_WEEKS)
+        self.end = end
         self.rng = rng
         self.services = services
         self.windows_by_department = windows_by_department
@@ -142,7 +145,7 @@ class History:
         for windows in self.windows_by_department.values():
             for window in windows:
                 self.hall_windows.setdefault(window.parent_id or 0, []).append(window)
-        at = dt.datetime.combine(HISTORY_START - dt.timedelta(days=7), dt.time(19, 0), TIME_ZONE)
+        at = dt.datetime.combine(self.start - dt.timedelta(days=7), dt.time(19, 0), TIME_ZONE)
         for _n in range(CITIZENS):
             full_name, pinyin = random_person(self.rng, self.surname_weights)
             phone = self.rng.choice(names.MOBILE_PREFIXES) + f"{self.rng.randrange(10**8):08d}"
@@ -157,8 +160,8 @@ class History:
 
     def _plan_arrivals(self) -> None:
         days = []
-        day = HISTORY_START
-        end = HISTORY_END
+        day = self.start
+        end = self.end
         while day < end:
             working = self.calendar.is_working_day(day)
             days.append(
@@ -372,11 +375,11 @@ class History:
         keys = [key for key, _pause in steps]
         decide = keys.index("decide") if "decide" in keys else len(keys) - 1
         pause_at = next((i for i, (_k, pause) in enumerate(steps) if pause and 0 < i < decide), None)
-        # May's backlog: recent cases run late more often, so the desk has overdue work at DEMO_NOW.
-        recent = (HISTORY_END - accepted.date()).days < 30
+        # The last month's backlog: recent cases run late more often, so the desk has overdue work now.
+        recent = (self.end - accepted.date()).days < 30
         late = rng.random() < LATE_SHARE * (4 if recent else 1)
         if late:
-            # Recent late cases drag on longest: they are the overdue work on the desk at DEMO_NOW.
+            # Recent late cases drag on longest: they are the overdue work on the desk now.
             decision_day = limit + (rng.randint(8, 25) if recent else rng.randint(1, 8))
         else:
             decision_day = min(limit, max(1, round(limit * rng.uniform(0.25, 1.0))))

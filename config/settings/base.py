@@ -141,4 +141,15 @@ CIVICPULSE = {
     "TRACKING_RATE": env.get("CIVICPULSE_TRACKING_RATE", "20/m"),
     "UPLOAD_MAX_BYTES": int(env.get("CIVICPULSE_UPLOAD_MAX_BYTES", str(10 * 1024 * 1024))),
     "NOTIFIERS": env.get_list("CIVICPULSE_NOTIFIERS", ["civicpulse.core.notify.ConsoleChannel"]),
+    # civicpulse.core.notify.SmsChannel posts {"to", "text"} here (a bearer token if one is set).
+    "SMS_GATEWAY_URL": env.get("CIVICPULSE_SMS_GATEWAY_URL", ""),
+    "SMS_GATEWAY_TOKEN": env.get("CIVICPULSE_SMS_GATEWAY_TOKEN", ""),
 }
+
+# Outgoing mail for civicpulse.core.notify.EmailChannel (an intranet relay, typically).
+EMAIL_HOST = env.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(env.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = env.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env.get_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env.get("DEFAULT_FROM_EMAIL", "civicpulse@localhost")

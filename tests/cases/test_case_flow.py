@@ -252,12 +252,36 @@ def test_the_scan_marks_warnings_and_overdue_cases_once(world):
     case = act(world, intake(world), "accept", "2025-11-03")  # due 10 Nov
     with clock.frozen(at("2025-11-07")):  # 4 of 5 used
         assert cases.sla_scan()["warning"] == 1
-        assert cases.sla_scan() == {"on_track": 0, "warning": 0, "overdue": 0}
+        assert cases.sla_scan() == {"on_track": 0, "warning": 0, "overdue": 0, "step_overdue": 0}
     with clock.frozen(at("2025-11-11")):
         assert cases.sla_scan()["overdue"] == 1
         assert cases.sla_scan()["overdue"] == 0
     assert Case.objects.get(pk=case.pk).sla_state == SlaState.OVERDUE
     assert AuditEvent.objects.filter(action="cases.case.sla_changed", target_id=str(case.pk)).count() == 2
+
+
+def test_a_step_past_its_own_budget_is_flagged_once_and_the_next_step_starts_afresh(world):
+    from civicpulse.core.models import Notification
+
+    case = act(world, intake(world), "accept", "2025-11-03")  # step 1: budget 1, due Tue 4 Nov
+    assert (case.step_started_on, case.step_due_date) == (dt.date(2025, 11, 3), dt.date(2025, 11, 4))
+    with clock.frozen(at("2025-11-04")):
+        assert cases.sla_scan()["step_overdue"] == 0
+    with clock.frozen(at("2025-11-05")):
+        assert cases.sla_scan()["step_overdue"] == 1
+        assert cases.sla_scan()["step_overdue"] == 0
+    late = Notification.objects.filter(code="cases.step_overdue", target_id=str(case.pk))
+    assert {n.recipient for n in late} == {case.assignee, world.head_a}
+    assert Case.objects.get(pk=case.pk).step_overdue
+    assert Case.objects.get(pk=case.pk).sla_state == SlaState.ON_TRACK  # the case as a whole is on time
+    moved = act(world, Case.objects.get(pk=case.pk), "advance", "2025-11-05")  # step 2: budget 3
+    assert not moved.step_overdue and moved.step_due_date == dt.date(2025, 11, 10)
+    paused = act(world, moved, "pause", "2025-11-06", reason="专家评审")
+    assert paused.step_due_date is None
+    resumed = act(world, paused, "resume", "2025-11-10")  # Fri 7 and Mon 10 did not count
+    assert resumed.step_due_date == dt.date(2025, 11, 12)
+    decided = act(world, resumed, "approve", "2025-11-11")
+    assert decided.step_due_date is None
 
 
 def test_of_two_transitions_from_one_state_the_second_gets_a_conflict(world):
@@ -369,10 +393,11 @@ def test_escalations_arrive_in_the_inbox_and_by_e_mail(
     act(world, intake(world), "accept", "2025-11-03")
     with clock.frozen(at("2025-11-11")), django_capture_on_commit_callbacks(execute=True):
         cases.sla_scan()
-    assert [m.to for m in mailoutbox] == [["head@example.org"]]
+    # Written in the installation's language: one for the case, one for its first step.
+    assert [m.to for m in mailoutbox] == [["head@example.org"]] * 2
     client = client_for(world.head_a, language="en")
     page = client.get("/inbox/").content.decode()
-    assert "is overdue" in page and "1 unread message" in page
+    assert "is overdue" in page and "2 unread messages" in page  # the case, and its first step
     client.post("/inbox/read/")
     assert "0 unread messages" in client.get("/inbox/").content.decode()
 

@@ -7,7 +7,7 @@ import datetime as dt
 import chinese_calendar
 import pytest
 
-from civicpulse.cases.clocks import Clock, deadline, sla_state, used_days
+from civicpulse.cases.clocks import Clock, deadline, sla_state, step_deadline, used_days
 from civicpulse.core.workdays import WorkingCalendar
 
 D = dt.date.fromisoformat
@@ -70,3 +70,34 @@ def test_an_immediate_service_is_due_the_day_it_is_received():
 def test_a_paused_case_does_not_become_overdue_while_paused():
     case = Clock(D("2025-11-03"), 3, [(D("2025-11-04"), None)])
     assert sla_state(OFFICIAL, case, D("2025-12-31"), 0.8) == "on_track"
+
+
+def test_a_step_budget_counts_from_the_day_the_step_began():
+    # Step began Mon 2025-11-10 with 3 working days: Tue, Wed, Thu.
+    assert step_deadline(OFFICIAL, Clock(D("2025-11-03"), 10), D("2025-11-10"), 3) == D("2025-11-13")
+
+
+def test_a_pause_in_an_earlier_step_does_not_move_a_later_step():
+    clock = Clock(D("2025-11-03"), 10, [(D("2025-11-04"), D("2025-11-06"))])
+    assert step_deadline(OFFICIAL, clock, D("2025-11-10"), 3) == D("2025-11-13")
+
+
+def test_a_pause_inside_the_step_moves_its_budget():
+    # Paused Tue 11 > Thu 13: Wed 12 and Thu 13 do not count, so Tue 11, Fri 14, Mon 17.
+    clock = Clock(D("2025-11-03"), 10, [(D("2025-11-11"), D("2025-11-13"))])
+    assert step_deadline(OFFICIAL, clock, D("2025-11-10"), 3) == D("2025-11-17")
+
+
+def test_a_pause_straddling_the_step_start_counts_only_its_part_inside_the_step():
+    # Paused Fri 7 > Tue 11; the step began Mon 10, so only Tue 11 is excluded.
+    clock = Clock(D("2025-11-03"), 10, [(D("2025-11-07"), D("2025-11-11"))])
+    assert step_deadline(OFFICIAL, clock, D("2025-11-10"), 3) == D("2025-11-14")
+
+
+def test_a_step_has_no_deadline_while_the_case_is_paused():
+    clock = Clock(D("2025-11-03"), 10, [(D("2025-11-11"), None)])
+    assert step_deadline(OFFICIAL, clock, D("2025-11-10"), 3) is None
+
+
+def test_a_step_without_budget_is_due_the_day_it_began():
+    assert step_deadline(OFFICIAL, Clock(D("2025-11-03"), 10), D("2025-11-10"), 0) == D("2025-11-10")

@@ -71,3 +71,67 @@ def test_the_department_head_sees_the_load_of_the_unit(world, client_for):
         "Load of my units"
         not in client_for(world.approver_a, language="en").get("/staff/desk/").content.decode()
     )
+
+
+def test_a_window_officer_receives_an_application_and_hands_over_the_receipt(world, client_for):
+    client = client_for(world.window_officer, language="en")
+    assert "Receive an application" in client.get("/staff/desk/").content.decode()
+    chosen = client.get("/staff/intake/?service=SVC-1", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="intake-form"' in chosen and "<html" not in chosen and 'name="material"' in chosen
+    data = {
+        "service": "SVC-1",
+        "window": world.window.code,
+        "name": "王小明",
+        "id_number": "110101199003071234",
+        "phone": "13812345678",
+        "material": ["1"],
+    }
+    missing_name = client.post("/staff/intake/", {**data, "name": " "}).content.decode()
+    assert "The applicant name is missing." in missing_name and Case.objects.count() == 0
+    receipt = client.post("/staff/intake/", data).content.decode()
+    case = Case.objects.get()
+    assert (
+        case.channel == "hall" and case.window == world.window and case.intake_officer == world.window_officer
+    )
+    assert case.number in receipt and "Verification code" in receipt
+    assert "Material 2" in receipt  # still missing, told at once
+    assert "王小明" not in receipt  # the applicant's name is masked even on the receipt page
+    from civicpulse.cases.selectors import case_track
+
+    code = receipt.split("Verification code</dt><dd><strong>")[1].split("<")[0]
+    assert case_track(number=case.number, code=code) == case
+
+
+def test_only_window_officers_have_the_intake_page(world, client_for):
+    assert client_for(world.approver_a).get("/staff/intake/").status_code == 404
+    assert client_for(world.citizen).get("/staff/intake/").status_code == 404
+
+
+def test_the_department_head_reassigns_and_the_window_records_a_pickup_from_the_desk(world, client_for):
+    case = cases.case_transition(actor=world.head_a, case=new_case(world), transition="accept")
+    colleague = factories.staff("approver_a9", world.dept_a, [Role.APPROVER])
+    head = client_for(world.head_a, language="en")
+    page = head.get(f"/staff/cases/{case.number}/").content.decode()
+    assert "Reassign" in page and colleague.display_name in page
+    head.post(f"/staff/cases/{case.number}/reassign/", {"assignee": colleague.pk}, HTTP_HX_REQUEST="true")
+    assert Case.objects.get(pk=case.pk).assignee == colleague
+    outsider = head.post(f"/staff/cases/{case.number}/reassign/", {"assignee": world.head_b.pk})
+    assert "The new assignee must work in the step" in outsider.content.decode()
+    assert "Reassign" not in client_for(world.approver_a).get(f"/staff/cases/{case.number}/").content.decode()
+    officer = client_for(world.window_officer, language="en")
+    officer.post(f"/staff/cases/{case.number}/visit/", {"kind": "pickup"}, HTTP_HX_REQUEST="true")
+    assert list(Case.objects.get(pk=case.pk).visits.values_list("kind", flat=True)) == ["intake", "pickup"]
+
+
+def test_an_immediate_service_is_decided_on_the_spot_from_the_desk(world, client_for):
+    from civicpulse.catalogue.models import ProcedureVersion
+
+    ProcedureVersion.objects.filter(service__code="SVC-1").update(
+        service_mode="immediate", promised_limit_days=0
+    )
+    case = new_case(world)
+    officer = client_for(world.window_officer, language="en")
+    assert "Decide on the spot" in officer.get(f"/staff/cases/{case.number}/").content.decode()
+    officer.post(f"/staff/cases/{case.number}/settle/", {"approve": "1"}, HTTP_HX_REQUEST="true")
+    done = Case.objects.get(pk=case.pk)
+    assert done.status == "delivered" and done.decision == "approved"

@@ -82,3 +82,26 @@ def test_staff_and_strangers_cannot_use_the_citizen_pages(service, client_for):
 def test_uploads_are_judged_by_their_bytes_and_size(head, size, expected):
     result = check_upload(head, size, max_bytes=10)
     assert (result.content_type, result.problem) == expected
+
+
+def test_staff_who_may_see_the_case_open_its_files_and_each_look_is_logged(service, client_for):
+    from civicpulse.core.models import AuditEvent
+
+    client_for(service.citizen).post(
+        "/services/SVC-1/apply/",
+        form(**{"material-1": SimpleUploadedFile("form.pdf", PDF, content_type="application/pdf")}),
+    )
+    case = Case.objects.get()
+    upload = CaseFile.objects.get()
+    url = f"/staff/cases/{case.number}/files/{upload.pk}/"
+    head = client_for(service.head_a, language="en")
+    assert f'href="{url}"' in head.get(f"/staff/cases/{case.number}/").content.decode()
+    response = head.get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PDF
+    assert response["Content-Type"] == "application/pdf" and "sandbox" in response["Content-Security-Policy"]
+    assert AuditEvent.objects.filter(action="cases.case.file_viewed", target_id=str(case.pk)).count() == 1
+    # Staff of another department, the public and a file of another case: 404 alike, nothing logged.
+    assert client_for(service.head_b).get(url).status_code == 404
+    assert client_for(None).get(url).status_code in (302, 404)
+    assert head.get(f"/staff/cases/{case.number}/files/{upload.pk + 999}/").status_code == 404
+    assert AuditEvent.objects.filter(action="cases.case.file_viewed").count() == 1

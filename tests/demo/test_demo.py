@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections import Counter
@@ -116,7 +117,7 @@ def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Demo]:
     with django_db_blocker.unblock(), transaction.atomic():
         empty = transaction.savepoint()
         out = StringIO()
-        call_command("demo", "--seed", "2026", stdout=out, stderr=StringIO())
+        call_command("demo", "--seed", "2026", "--today", "2026-06-05", stdout=out, stderr=StringIO())
         by_command = _digest()
         transaction.savepoint_rollback(empty)
         assert not OrgUnit.objects.exists()
@@ -141,8 +142,8 @@ def test_the_same_seed_builds_the_same_county(demo: Demo) -> None:
 def test_a_different_seed_draws_different_people() -> None:
     import random
 
-    first = builder._County(random.Random(1), None)
-    second = builder._County(random.Random(2), None)
+    first = builder._County(random.Random(1), None, builder.Timeline(builder.DEMO_NOW))
+    second = builder._County(random.Random(2), None, builder.Timeline(builder.DEMO_NOW))
     assert [first._person() for _ in range(20)] != [second._person() for _ in range(20)]
 
 
@@ -316,3 +317,18 @@ def test_visits_and_tickets_follow_the_hall_cases(demo: Demo) -> None:
     assert at_most_once / Case.objects.count() > 0.8
     assert Ticket.objects.filter(status="done").count() == hall.count()
     assert not Ticket.objects.filter(status__in=["waiting", "called", "serving"]).exists()
+
+
+@pytest.mark.parametrize(
+    ("today", "monday"),
+    [("2026-11-29", "2026-11-23"), ("2026-11-30", "2026-11-30"), ("2026-12-04", "2026-11-30")],
+)
+def test_the_demo_history_ends_on_the_monday_of_this_week(today: str, monday: str) -> None:
+    now = builder.demo_now(dt.date.fromisoformat(today))
+    assert now.date() == dt.date.fromisoformat(monday) and (now.hour, now.minute) == (9, 0)
+    assert builder.Timeline(now).org_start == now - dt.timedelta(weeks=30)
+
+
+def test_a_timeline_must_end_on_a_monday() -> None:
+    with pytest.raises(ValueError):
+        builder.Timeline(builder.DEMO_NOW + dt.timedelta(days=1))

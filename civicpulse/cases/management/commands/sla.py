@@ -22,7 +22,7 @@ class Command(BaseCommand):
         self.stdout.write(
             _(
                 "Time limits scanned: %(warning)s now in warning, %(overdue)s now overdue, "
-                "%(on_track)s back on track."
+                "%(on_track)s back on track, %(step_overdue)s steps past their own budget."
             )
             % changed
         )

@@ -1,7 +1,8 @@
-"""`civicpulse demo [--seed N] [--if-empty]`: build the demo county into an empty database."""
+"""`civicpulse demo [--seed N] [--if-empty] [--today DATE]`: build the demo county into an empty database."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from civicpulse.accounts.models import OrgUnit, User
+from civicpulse.core import clock
 from civicpulse.core.errors import DomainError
 from civicpulse.demo import builder
 
@@ -40,6 +42,12 @@ class Command(BaseCommand):
             action="store_true",
             help="skip quietly, and succeed, when the database already holds organisation units",
         )
+        parser.add_argument(
+            "--today",
+            type=dt.date.fromisoformat,
+            default=None,
+            help="the history ends on the Monday of this date's week (default: this week), YYYY-MM-DD",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["if_empty"] and OrgUnit.objects.exists():
@@ -62,7 +70,8 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
             try:
-                summary = builder.build(seed=options["seed"], progress=report)
+                today = options["today"] or clock.today()
+                summary = builder.build(seed=options["seed"], progress=report, now=builder.demo_now(today))
             except DomainError as error:
                 raise CommandError(str(error.message)) from None
         # Fresh tables have no planner statistics: PostgreSQL would pick nested loops over every join
