@@ -15,6 +15,9 @@ from civicpulse.cases.api import router as cases_router
 from civicpulse.catalogue.api import router as catalogue_router
 from civicpulse.core.api import router as core_router
 from civicpulse.core.errors import DomainError
+from civicpulse.evaluations.api import public_router as evaluations_public_router
+from civicpulse.evaluations.api import router as evaluations_router
+from civicpulse.rectification.api import router as rectification_router
 
 api = NinjaAPI(
     title="CivicPulse API",
@@ -52,3 +55,6 @@ api.add_router("/org", org_router, auth=django_auth)
 api.add_router("/cases", cases_router)
 api.add_router("", cases_public_router)
 api.add_router("", core_router)
+api.add_router("/evaluations", evaluations_router)
+api.add_router("/evaluate", evaluations_public_router)
+api.add_router("/rectification", rectification_router)

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from civicpulse.core import views as core_views
+from civicpulse.rectification import views as rectification_views
 from config.api import api
 
 admin.site.site_header = "CivicPulse"
@@ -17,6 +18,14 @@ urlpatterns = [
     path("staff/", include("civicpulse.catalogue.urls")),
     path("staff/", include("civicpulse.accounts.urls")),
     path("staff/", include("civicpulse.cases.urls")),
+    path("", include("civicpulse.evaluations.urls")),
+    # The citizen's side of a rectification sits with their own case.
+    path(
+        "my/cases/<str:number>/rectification/<int:order_id>/rate/",
+        rectification_views.citizen_rate,
+        name="rectification_citizen_rate",
+    ),
+    path("staff/rectification/", include("civicpulse.rectification.urls")),
     path("inbox/", core_views.inbox, name="inbox"),
     path("inbox/read/", core_views.inbox_mark_read, name="inbox_mark_read"),
     path("", include("civicpulse.portal.urls")),

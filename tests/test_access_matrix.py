@@ -17,6 +17,8 @@ from civicpulse.cases import services as cases
 from civicpulse.cases.models import Case
 from civicpulse.catalogue import services as cat
 from civicpulse.catalogue.models import ProcedureVersion, Service
+from civicpulse.core.models import AuditEvent
+from civicpulse.evaluations.models import Evaluation
 from tests import factories
 
 ROLES = [
@@ -53,6 +55,8 @@ ORG_VIEWERS_A = frozenset({"admin", "head_a", "quality_a", "supervisor", "leader
 ALL_STAFF = frozenset(ROLES) - {"anonymous", "citizen"}
 CASE_VIEWERS = frozenset({"admin", "head_a", "quality_a", "window_officer", "supervisor", "leader"})
 AUDITORS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "leader"})
+# The test case's intake was at window-1 of the hall: its rating belongs to the window's subtree.
+WINDOW_VIEWERS = frozenset({"admin", "window_officer", "supervisor", "leader"})
 
 
 def version_of(code: str, number: int):
@@ -140,6 +144,27 @@ def operations(ids: dict[str, int]) -> list[Op]:
             },
             effect=lambda: Case.objects.count() == 2,
         ),
+        Op("evaluation list", "GET", "/api/v1/evaluations", ALL_STAFF),
+        Op("evaluation detail", "GET", f"/api/v1/evaluations/{ids['evaluation']}", WINDOW_VIEWERS),
+        Op(
+            "evaluator identity",
+            "POST",
+            f"/api/v1/evaluations/{ids['evaluation']}/identity",
+            frozenset({"supervisor"}),
+            effect=lambda: AuditEvent.objects.filter(
+                action="evaluations.evaluation.identity_viewed"
+            ).exists(),
+        ),
+        Op(
+            "rate someone else's case",
+            "POST",
+            "/api/v1/evaluate",
+            frozenset(),
+            {"case_number": ids["case"], "stage": "acceptance", "level": 5},
+            effect=lambda: Evaluation.objects.count() == 2,
+        ),
+        Op("evaluation page", "GET", f"/staff/evaluations/{ids['evaluation']}/", WINDOW_VIEWERS, page=True),
+        Op("evaluation list page", "GET", "/staff/evaluations/", ALL_STAFF, page=True),
         Op("portal home", "GET", "/", EVERYONE, page=True),
         Op("case tracking page", "GET", "/track/", EVERYONE, page=True),
         Op("hall screen", "GET", "/halls/hall/board/", EVERYONE, page=True),
@@ -188,6 +213,15 @@ def world(county: factories.County):
         applicant=cases.Applicant(name="李四", id_number="110101199003071234", phone="13812345678"),
         submitted_positions=[1],
     )
+    from civicpulse.evaluations import services as ev
+
+    ev.evaluation_submit(
+        case=Case.objects.get(),
+        stage="intake",
+        channel="pad",
+        rating=ev.Rating(level=5, dimensions={}, tags=[]),
+        as_applicant=True,
+    )
     county.admin.is_staff = county.admin.is_superuser = True
     county.admin.save()
     return county
@@ -204,7 +238,12 @@ def _status(client, op: Op) -> int:
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", ROLES)
 def test_every_operation_admits_exactly_the_roles_that_may_use_it(world, client_for, role):
-    ids = {"dept_a": world.dept_a.pk, "owner_a": world.owner_a.pk, "case": Case.objects.get().number}
+    ids = {
+        "dept_a": world.dept_a.pk,
+        "owner_a": world.owner_a.pk,
+        "case": Case.objects.get().number,
+        "evaluation": Evaluation.objects.get().pk,
+    }
     user = None if role == "anonymous" else getattr(world, role)
     failures = []
     for op in operations(ids):

@@ -27,6 +27,12 @@ class Perm(StrEnum):
     AUDIT_VIEW = "audit.view"
     CALENDAR_MANAGE = "calendar.manage"
     CASE_VIEW = "case.view"
+    EVALUATION_VIEW = "evaluation.view"
+    EVALUATION_REVIEW = "evaluation.review"
+    EVALUATION_IDENTITY = "evaluation.identity"
+    RECTIFY = "rectification.act"
+    RECTIFICATION_VIEW = "rectification.view"
+    APPEAL_DECIDE = "appeal.decide"
 
 
 _ALL_STAFF = set(Role)
@@ -45,6 +51,15 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.CALENDAR_MANAGE: frozenset({Role.ADMINISTRATOR}),
     # Leaders and the quality office read cases too: assessment and nonconformities drill down to them.
     Perm.CASE_VIEW: frozenset(_ALL_STAFF),
+    # Ratings of a unit are read by the unit's staff too (anonymised): they are how the work is seen.
+    Perm.EVALUATION_VIEW: frozenset(_ALL_STAFF),
+    # Clearing or confirming quarantined evaluations, and seeing who rated: only those who need it.
+    Perm.EVALUATION_REVIEW: frozenset({Role.QUALITY_OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    Perm.EVALUATION_IDENTITY: frozenset({Role.QUALITY_OFFICER, Role.SUPERVISOR}),
+    # The unit that served the citizen answers the bad review: its head, its approvers, its windows.
+    Perm.RECTIFY: frozenset({Role.DEPARTMENT_HEAD, Role.APPROVER, Role.WINDOW_OFFICER, Role.QUALITY_OFFICER}),
+    Perm.RECTIFICATION_VIEW: frozenset(_ALL_STAFF),
+    Perm.APPEAL_DECIDE: frozenset({Role.SUPERVISOR, Role.QUALITY_OFFICER}),
 }
 
 

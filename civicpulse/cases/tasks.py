@@ -1,4 +1,5 @@
-"""Background work for cases: the periodic time-limit scan, run by the task worker."""
+"""The periodic time-driven work, run by the task worker: case time limits, rectification deadlines and the
+invitations to rate. One task keeps it simple to run without cron: it schedules its own next run."""
 
 from __future__ import annotations
 
@@ -14,8 +15,14 @@ from civicpulse.core import clock
 
 @task()
 def sla_scan_task() -> dict[str, int]:
+    from civicpulse.evaluations.services import invitations_send
+    from civicpulse.rectification.services import rectification_scan
+
     try:
-        return services.sla_scan()
+        result = services.sla_scan()
+        result.update({f"rectification_{k}": v for k, v in rectification_scan().items()})
+        result["invitations"] = invitations_send()
+        return result
     finally:
         # The scan schedules its own next run, so one worker keeps it going with no cron.
         schedule_sla_scan()

@@ -27,6 +27,10 @@ def _caller(request: HttpRequest) -> str:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         return f"user:{user.pk}"
+    # An integration (kiosk, app, hotline) calls with a bearer token and no cookies: the token is the caller.
+    authorization = request.headers.get("Authorization", "")
+    if authorization.startswith("Bearer ") and len(authorization) > 7:
+        return "bearer:" + hashlib.sha256(authorization[7:].encode()).hexdigest()[:40]
     if request.session.session_key is None:
         request.session.save()
     return f"session:{request.session.session_key}"

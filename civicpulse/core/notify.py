@@ -33,12 +33,17 @@ def register_messages(messages: dict[str, Promise]) -> None:
     _MESSAGES.update(messages)
 
 
-def render(notification: Notification) -> str:
-    sentence = str(_MESSAGES.get(notification.code, notification.code))
+def message_text(code: str, params: dict[str, Any]) -> str:
+    """A registered message in the active language, for channels that reach people without an account."""
+    sentence = str(_MESSAGES.get(code, code))
     try:
-        return sentence % notification.params
+        return sentence % params
     except (KeyError, TypeError, ValueError):
         return sentence
+
+
+def render(notification: Notification) -> str:
+    return message_text(notification.code, notification.params)
 
 
 def notify(

@@ -37,6 +37,7 @@ from civicpulse.core.errors import Conflict
 from civicpulse.core.models import WorkCalendar
 from civicpulse.demo import history, names
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
+from civicpulse.rectification.services import rectification_scan
 
 DEMO_PASSWORD = "civicpulse-demo"  # noqa: S105 - published in the README, for the demo logins only
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
@@ -277,6 +278,7 @@ class _County:
         self.history.skip_rest()
         with clock.frozen(self.timeline.now):
             sla_scan()
+            rectification_scan()
         self.report.tick(_("Time-limit scan"))
 
     def _start_history(self) -> None:

@@ -31,6 +31,7 @@ from civicpulse.core import clock
 from civicpulse.core.calendars import official_cn_calendar
 from civicpulse.core.workdays import add_working_days
 from civicpulse.demo import names
+from civicpulse.demo.ratings import Ratings
 
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
 # The history covers the 26 weeks before the demo's "now" (a Monday), so weekday patterns stay aligned.
@@ -132,6 +133,8 @@ class History:
         self.steps: dict[int, list[tuple[str, bool]]] = {}
         self.arrivals: list[_Arrival] = []
         self.next_arrival = 0
+        self.ratings = Ratings(rng, self._at, self._after, end)
+        self.hall_cases: list[Case] = []
 
     # --- set-up -------------------------------------------------------------------------------------------
 
@@ -325,6 +328,10 @@ class History:
         with clock.frozen(finished):
             queue.ticket_act(actor=officer, ticket=ticket, action="finish")
         self.window_free[window.pk] = finished
+        self.ratings.after_hall_visit(case, window, ticket, finished, officer)
+        self.hall_cases.append(case)
+        if len(self.hall_cases) == 150:
+            self.ratings.kiosk_burst(self.hall_cases[-6:], finished + dt.timedelta(days=1))
         if version.service_mode != ServiceMode.IMMEDIATE:
             self._plan(case, info, version, steps, done, front=officer, window=window, citizen=None)
 
@@ -440,6 +447,7 @@ class History:
         elif what in ("approve", "deny"):
             reason = self.rng.choice(_DENY_REASONS) if what == "deny" else ""
             self._at(at, lambda: _transition(head, case, what, reason=reason))
+            self.ratings.after_decision(case, at, citizen)
         elif what == "supplement":
             wanted = sorted(
                 self.rng.sample(missing or [1], min(len(missing or [1]), self.rng.choice([1, 1, 2])))

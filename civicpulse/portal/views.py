@@ -19,6 +19,9 @@ from civicpulse.cases.permissions import access_case
 from civicpulse.catalogue import selectors
 from civicpulse.catalogue.enums import Channels, PowerKind
 from civicpulse.core.errors import DomainError, NotFound
+from civicpulse.evaluations.views import rating_forms
+from civicpulse.rectification.enums import Satisfaction
+from civicpulse.rectification.views import citizen_orders
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -154,5 +157,11 @@ def my_case(request: HttpRequest, number: str) -> HttpResponse:
     return render(
         request,
         "portal/track.html",
-        {"summary": case_selectors.case_track_summary(case=case), "own_case": True},
+        {
+            "summary": case_selectors.case_track_summary(case=case),
+            "own_case": True,
+            "rating_forms": rating_forms(case=case, user=citizen),
+            "orders_to_rate": citizen_orders(case=case, user=citizen),
+            "satisfactions": Satisfaction.choices,
+        },
     )

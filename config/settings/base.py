@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "civicpulse.accounts",
     "civicpulse.catalogue",
     "civicpulse.cases",
+    "civicpulse.evaluations",
+    "civicpulse.rectification",
     "civicpulse.demo",
     "civicpulse.portal",
 ]
@@ -144,6 +146,23 @@ CIVICPULSE = {
     # civicpulse.core.notify.SmsChannel posts {"to", "text"} here (a bearer token if one is set).
     "SMS_GATEWAY_URL": env.get("CIVICPULSE_SMS_GATEWAY_URL", ""),
     "SMS_GATEWAY_TOKEN": env.get("CIVICPULSE_SMS_GATEWAY_TOKEN", ""),
+    # Evaluation (domain.md §4): which levels are bad and good reviews, which stages are rated.
+    "BAD_LEVELS": (1, 2),
+    "GOOD_LEVELS": (4, 5),
+    "EVALUATION_STAGES": ("intake", "acceptance", "completion"),
+    "EVALUATION_LINK_HOURS": 72,
+    "EVALUATION_INVITE_AFTER_DAYS": int(env.get("CIVICPULSE_EVALUATION_INVITE_AFTER_DAYS", "3")),
+    # Where the one-time rating links in SMS invitations point (the public address of the portal).
+    "PUBLIC_BASE_URL": env.get("CIVICPULSE_PUBLIC_BASE_URL", "http://127.0.0.1:8000"),
+    # The pad's rating page starts afresh after this many seconds.
+    "PAD_RESET_SECONDS": 10,
+    # Anti-fraud thresholds (civicpulse.evaluations.fraud.Thresholds).
+    "FRAUD": {"burst_window_minutes": 10, "burst_count": 5, "spread_window_days": 30, "spread_max_cases": 5},
+    # Rectification of bad reviews (domain.md §5): one of the presets in civicpulse.rectification.deadlines.
+    "RECTIFICATION_PRESET": env.get("CIVICPULSE_RECTIFICATION_PRESET", "standard"),
+    "APPEAL_WORKING_DAYS": 3,
+    # Valid bad reviews on one service or unit within a month that put it on the quality office's list.
+    "REPEATED_BAD_REVIEWS": 3,
 }
 
 # Outgoing mail for civicpulse.core.notify.EmailChannel (an intranet relay, typically).

@@ -321,8 +321,9 @@ def test_the_sla_command_reports_what_changed(world):
     with clock.frozen(at("2025-11-11")), translation.override("en"):
         call_command("sla", "scan", stdout=out)
         call_command("sla", "scan", stdout=out)
-    first, second = out.getvalue().strip().splitlines()
+    first, second = [line for line in out.getvalue().splitlines() if line.startswith("Time limits scanned")]
     assert "1 now overdue" in first and "0 now overdue" in second
+    assert "Rectification orders: 0 citizens not contacted in time" in out.getvalue()
 
 
 def test_each_step_goes_to_the_least_loaded_holder_of_its_role(world):

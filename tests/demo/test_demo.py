@@ -69,6 +69,8 @@ def _natural_keys() -> dict[type[models.Model], dict[Any, str]]:
 def _digest() -> dict[str, str]:
     """A hash of every demo row by natural fields: primary keys (which differ by database) are left out."""
     keys = _natural_keys()
+    # Case numbers are random; events about a case's rating or rectification are labelled with it.
+    by_number = {number: keys[Case][pk] for pk, number in Case.objects.values_list("pk", "number")}
     tables = {}
     for model in (
         UnitCategory,
@@ -98,6 +100,8 @@ def _digest() -> dict[str, str]:
                     value = sorted(keys[User][pk] for pk in value)
                 elif f.name == "target_label" and getattr(obj, "target_type", "") == "cases.case":
                     value = keys[Case][int(obj.target_id)]
+                elif f.name == "target_label" and value in by_number:
+                    value = by_number[value]
                 row[f.name] = value
             rows.append(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False))
         tables[model.__name__] = sorted(rows)
@@ -332,3 +336,31 @@ def test_the_demo_history_ends_on_the_monday_of_this_week(today: str, monday: st
 def test_a_timeline_must_end_on_a_monday() -> None:
     with pytest.raises(ValueError):
         builder.Timeline(builder.DEMO_NOW + dt.timedelta(days=1))
+
+
+def test_the_history_has_ratings_on_every_channel_and_pads_rate_higher_than_the_web(demo: Demo) -> None:
+    from django.db.models import Avg
+
+    from civicpulse.evaluations.models import Evaluation, FraudFlag
+
+    channels = dict(Evaluation.objects.values_list("channel").annotate(avg=Avg("level")))
+    assert set(channels) == {"pad", "portal", "link", "kiosk", "hotline"}
+    assert channels["pad"] > channels["portal"]
+    assert (
+        Evaluation.objects.filter(grade="bad").exists() and Evaluation.objects.filter(grade="good").exists()
+    )
+    # The planted fraud (a kiosk burst, officers rating their own cases) waits in quarantine.
+    assert set(FraudFlag.objects.values_list("code", flat=True)) >= {"burst_device", "staff_self"}
+    assert Evaluation.objects.filter(status="quarantined").exists()
+
+
+def test_the_history_has_rectifications_in_every_state_and_appeals(demo: Demo) -> None:
+    from civicpulse.rectification.enums import OrderStatus
+    from civicpulse.rectification.models import Appeal, RectificationOrder
+
+    assert set(RectificationOrder.objects.values_list("status", flat=True)) == set(OrderStatus.values)
+    assert set(Appeal.objects.values_list("status", flat=True)) >= {"pending", "upheld", "rejected"}
+    from civicpulse.evaluations.models import Evaluation
+
+    # An upheld appeal takes the review out of the indicators; the row stays.
+    assert Evaluation.objects.filter(status="excluded", exclusion="appeal").exists()

@@ -1,4 +1,5 @@
-"""`civicpulse sla scan`: re-rate the time-limit state of every open case (safe to run repeatedly)."""
+"""`civicpulse sla scan`: the time-driven work the worker also runs (safe to run repeatedly): case time
+limits, rectification deadlines of bad reviews, and the invitations to rate."""
 
 from __future__ import annotations
 
@@ -8,14 +9,16 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
 from civicpulse.cases.services import sla_scan
+from civicpulse.evaluations.services import invitations_send
+from civicpulse.rectification.services import rectification_scan
 
 
 class Command(BaseCommand):
-    help = "Time-limit tools. `scan` marks open cases on track, in warning or overdue."
+    help = "Time-limit tools. `scan` re-rates open cases and rectification orders and sends due invitations."
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="verb", required=True)
-        sub.add_parser("scan", help="re-rate every open case")
+        sub.add_parser("scan", help="re-rate every open case and rectification order")
 
     def handle(self, *args: Any, **options: Any) -> None:
         changed = sla_scan()
@@ -26,3 +29,12 @@ class Command(BaseCommand):
             )
             % changed
         )
+        orders = rectification_scan()
+        self.stdout.write(
+            _(
+                "Rectification orders: %(contact_overdue)s citizens not contacted in time, "
+                "%(rectify_overdue)s rectifications overdue."
+            )
+            % orders
+        )
+        self.stdout.write(_("Invitations sent: %(count)s.") % {"count": invitations_send()})

@@ -1,0 +1,46 @@
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from civicpulse.rectification.models import Appeal, RectificationOrder
+
+
+class _ReadOnly(admin.ModelAdmin):
+    """Orders and appeals change only through the services, which check roles and write the audit."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RectificationOrder)
+class RectificationOrderAdmin(_ReadOnly):
+    list_display = [
+        "pk",
+        "unit",
+        "status",
+        "finding",
+        "contact_due",
+        "rectify_due",
+        "contact_overdue",
+        "rectify_overdue",
+    ]
+    list_filter = ["status", "finding", "outcome", "contact_overdue", "rectify_overdue"]
+    search_fields = ["evaluation__case__number"]
+    list_select_related = ["unit"]
+    # Free text written after talking to the citizen may hold personal data: it stays on the staff pages.
+    exclude = ["call_notes", "answer"]
+
+
+@admin.register(Appeal)
+class AppealAdmin(_ReadOnly):
+    list_display = ["pk", "order", "kind", "status", "filed_by", "filed_at", "decided_by", "decided_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["order__evaluation__case__number"]
+    list_select_related = ["order", "filed_by", "decided_by"]
