@@ -15,6 +15,7 @@ from civicpulse.cases.models import Case
 from civicpulse.cases.permissions import access_case
 from civicpulse.catalogue.schemas import ErrorOut
 from civicpulse.core.errors import Forbidden, NotFound
+from civicpulse.core.http import client_ip
 from civicpulse.evaluations import selectors, services
 from civicpulse.evaluations.enums import EvalChannel
 from civicpulse.evaluations.models import Evaluation, IndicatorTemplate, Integration
@@ -75,7 +76,7 @@ def evaluation_submit(request: HttpRequest, payload: EvaluationIn) -> Status[Eva
             integration=integration,
             # A hotline or app is one client for thousands of people: only a kiosk or pad id is a device.
             device=payload.device,
-            ip=request.META.get("REMOTE_ADDR", ""),
+            ip=client_ip(request),
         )
         return Status(201, evaluation)
     user = request.user
@@ -91,7 +92,7 @@ def evaluation_submit(request: HttpRequest, payload: EvaluationIn) -> Status[Eva
         evaluator=user,
         evaluator_phone=user.phone,
         device=payload.device,
-        ip=request.META.get("REMOTE_ADDR", ""),
+        ip=client_ip(request),
     )
     return Status(201, evaluation)
 

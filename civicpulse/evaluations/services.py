@@ -196,20 +196,25 @@ def _screen(
     now: dt.datetime,
 ) -> list[fraud.Flag]:
     thresholds = _thresholds()
-    since = now - max(
-        dt.timedelta(days=thresholds.spread_window_days),
-        dt.timedelta(minutes=thresholds.burst_window_minutes),
-    )
     normalised = fraud.normalise_phone(phone)
-    related = Q(pk__in=[])
+    # Only what a rule can use: bursts look back minutes by device, address or phone; the spread rule
+    # looks back days by evaluator. Reading a month of a busy kiosk's or proxy's rows would make every
+    # submission dearer as the table grows, inside the write transaction.
+    burst = Q(pk__in=[])
     if device:
-        related |= Q(device=device)
+        burst |= Q(device=device)
     if ip:
-        related |= Q(ip=ip)
+        burst |= Q(ip=ip)
     if normalised:
-        related |= Q(evaluator_phone=normalised)
+        burst |= Q(evaluator_phone=normalised)
+    identity = Q(pk__in=[])
     if evaluator is not None:
-        related |= Q(evaluator=evaluator)
+        identity = Q(evaluator=evaluator)
+    elif normalised:
+        identity = Q(evaluator__isnull=True, evaluator_phone=normalised)
+    related = (burst & Q(submitted_at__gte=now - dt.timedelta(minutes=thresholds.burst_window_minutes))) | (
+        identity & Q(submitted_at__gte=now - dt.timedelta(days=thresholds.spread_window_days))
+    )
     recent = [
         fraud.Submission(
             case_id=row.case_id,
@@ -220,7 +225,7 @@ def _screen(
             ip=row.ip or "",
             is_applicant=row.evaluator_key == APPLICANT,
         )
-        for row in Evaluation.objects.filter(related, submitted_at__gte=since).only(
+        for row in Evaluation.objects.filter(related).only(
             "case_id", "submitted_at", "evaluator_id", "evaluator_phone", "device", "ip", "evaluator_key"
         )
     ]

@@ -19,6 +19,7 @@ from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit
 from civicpulse.cases.models import Case
 from civicpulse.cases.permissions import access_case
 from civicpulse.core.errors import DomainError, NotFound
+from civicpulse.core.http import client_ip
 from civicpulse.core.masking import mask_phone
 from civicpulse.evaluations import selectors, services
 from civicpulse.evaluations.enums import EvalChannel, EvaluationStatus, Grade, Level, Stage
@@ -56,7 +57,7 @@ def _form_context(template: Any, post: QueryDict | None = None) -> dict[str, Any
 
 def _ip(request: HttpRequest) -> str:
     # No device id from a browser: a user-agent string is shared by thousands and would fake bursts.
-    return str(request.META.get("REMOTE_ADDR", ""))
+    return client_ip(request)
 
 
 def _refuse_staff(request: HttpRequest) -> bool:

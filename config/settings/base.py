@@ -146,6 +146,9 @@ CIVICPULSE = {
     # civicpulse.core.notify.SmsChannel posts {"to", "text"} here (a bearer token if one is set).
     "SMS_GATEWAY_URL": env.get("CIVICPULSE_SMS_GATEWAY_URL", ""),
     "SMS_GATEWAY_TOKEN": env.get("CIVICPULSE_SMS_GATEWAY_TOKEN", ""),
+    # Behind a reverse proxy every client has the proxy's address: name the header the proxy sets with the
+    # real one (e.g. X-Real-IP). Empty: REMOTE_ADDR. Never set it without a proxy: clients could forge it.
+    "CLIENT_IP_HEADER": env.get("CIVICPULSE_CLIENT_IP_HEADER", ""),
     # Evaluation (domain.md §4): which levels are bad and good reviews, which stages are rated.
     "BAD_LEVELS": (1, 2),
     "GOOD_LEVELS": (4, 5),

@@ -430,3 +430,40 @@ def test_an_applicant_without_an_account_is_invited_by_sms(
         assert body["to"] == APPLICANT.phone and "/e/" in body["text"]
     finally:
         gateway.close()
+
+
+def test_logs_never_carry_the_evaluators_or_applicants_personal_data(
+    world, client_for, settings, caplog, django_capture_on_commit_callbacks
+):
+    import logging
+
+    settings.CIVICPULSE = {**settings.CIVICPULSE, "NOTIFIERS": ["civicpulse.core.notify.ConsoleChannel"]}
+    caplog.set_level(logging.DEBUG)
+    with django_capture_on_commit_callbacks(execute=True):
+        case = decided(world, hall_case(world), day="2025-11-04")
+        ev.evaluation_submit(
+            case=case,
+            stage="completion",
+            channel="hotline",
+            rating=ev.Rating(level=1, dimensions={}, tags=["attitude"], text="态度差"),
+            evaluator_phone=APPLICANT.phone,
+        )
+        with clock.frozen(at("2025-11-10")):
+            ev.invitations_send()
+        client_for(world.supervisor).get("/staff/evaluations/")
+    logged = caplog.text
+    assert "rectification" in logged or "to user" in logged  # the console channel did log the notices
+    for secret in (APPLICANT.phone, APPLICANT.name, APPLICANT.id_number):
+        assert secret not in logged
+
+
+def test_behind_a_proxy_the_configured_header_gives_the_clients_address(world, client_for, settings):
+    case = online_case(world)
+    client = client_for(world.citizen)
+    settings.CIVICPULSE = {**settings.CIVICPULSE, "CLIENT_IP_HEADER": "X-Real-IP"}
+    client.post(f"/my/cases/{case.number}/rate/intake/", {"level": "5"}, HTTP_X_REAL_IP="203.0.113.9")
+    assert Evaluation.objects.get().ip == "203.0.113.9"
+    settings.CIVICPULSE = {**settings.CIVICPULSE, "CLIENT_IP_HEADER": ""}
+    other = online_case(world)
+    client.post(f"/my/cases/{other.number}/rate/intake/", {"level": "5"}, HTTP_X_REAL_IP="203.0.113.9")
+    assert Evaluation.objects.get(case=other).ip == "127.0.0.1"  # without a proxy the header is ignored
