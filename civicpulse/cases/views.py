@@ -102,11 +102,22 @@ def intake(request: HttpRequest) -> HttpResponse:
                     "case": case,
                     "code": getattr(case, "verification_code", ""),
                     "missing": [m for m in case.materials.all() if m.required and not m.submitted],
+                    "rating_qr": _rating_qr(case),
                 },
             )
     partial = request.headers.get("HX-Request") and request.method == "GET"
     template = "cases/partials/intake_form.html" if partial else "cases/intake.html"
     return render(request, template, context)
+
+
+def _rating_qr(case: Case) -> str:
+    """A one-time link to rate this visit, as an inline SVG QR code for the printed receipt (一次一评)."""
+    import segno
+
+    from civicpulse.evaluations.services import link_issue, link_url
+
+    _link, token = link_issue(case=case, stage="intake")
+    return str(segno.make(link_url(token), error="m").svg_inline(scale=3, dark="#111", omitsize=False))
 
 
 def _case_context(request: HttpRequest, number: str) -> dict[str, object]:

@@ -100,6 +100,11 @@ def test_a_window_officer_receives_an_application_and_hands_over_the_receipt(wor
 
     code = receipt.split("Verification code</dt><dd><strong>")[1].split("<")[0]
     assert case_track(number=case.number, code=code) == case
+    # The receipt carries a QR code: a one-time link to rate this visit.
+    from civicpulse.evaluations.models import EvaluationLink
+
+    assert "<svg" in receipt and "Scan to rate this visit" in receipt
+    assert EvaluationLink.objects.get(case=case).stage == "intake"
 
 
 def test_only_window_officers_have_the_intake_page(world, client_for):
