@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "civicpulse.cases",
     "civicpulse.evaluations",
     "civicpulse.rectification",
+    "civicpulse.assessment",
     "civicpulse.demo",
     "civicpulse.portal",
 ]
@@ -166,6 +167,8 @@ CIVICPULSE = {
     "APPEAL_WORKING_DAYS": 3,
     # Valid bad reviews on one service or unit within a month that put it on the quality office's list.
     "REPEATED_BAD_REVIEWS": 3,
+    # Hall waits: the share served within this many minutes is an indicator (domain.md §6).
+    "WAIT_TARGET_MINUTES": 20,
 }
 
 # Outgoing mail for civicpulse.core.notify.EmailChannel (an intranet relay, typically).

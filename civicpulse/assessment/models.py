@@ -1,0 +1,227 @@
+"""Assessment schemes (versioned, published like a procedure) and runs (immutable snapshots)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from civicpulse.assessment.enums import (
+    Grade,
+    PeriodKind,
+    Ranking,
+    Redistribute,
+    RunStatus,
+    SchemeStatus,
+    Subject,
+)
+
+
+class Scheme(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_zh = models.CharField(_("name (Chinese)"), max_length=100)
+    name_en = models.CharField(_("name (English)"), max_length=100)
+    subject = models.CharField(_("assesses"), max_length=10, choices=Subject.choices)
+
+    class Meta:
+        verbose_name = _("assessment scheme")
+        verbose_name_plural = _("assessment schemes")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SchemeVersion(models.Model):
+    """One version of a scheme: its weight tables, rules and grading; published versions never change."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField(_("version"))
+    status = models.CharField(
+        _("status"), max_length=12, choices=SchemeStatus.choices, default=SchemeStatus.DRAFT
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("author"), on_delete=models.PROTECT, related_name="+"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approver"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    period_kind = models.CharField(
+        _("period"), max_length=10, choices=PeriodKind.choices, default=PeriodKind.MONTH
+    )
+    ranking = models.CharField(_("ranking"), max_length=12, choices=Ranking.choices, default=Ranking.WILSON)
+    redistribute = models.CharField(
+        _("weight of insufficient data"),
+        max_length=12,
+        choices=Redistribute.choices,
+        default=Redistribute.PROPORTIONAL,
+    )
+    quota = models.DecimalField(_("quota for outstanding"), max_digits=4, decimal_places=3, default="0.200")
+    # Above 20 % only with a recorded approval (domain.md §7), never above 25 %.
+    quota_approved = models.DecimalField(
+        _("approved quota"), max_digits=4, decimal_places=3, null=True, blank=True
+    )
+    quota_approval = models.TextField(_("quota approval (document, date)"), blank=True)
+    bands = models.JSONField(_("grade bands"), default=dict)
+    coefficients = models.JSONField(_("incentive coefficients"), default=dict)
+    bonus_cap = models.FloatField(_("bonus cap"), default=5.0)
+    penalty_cap = models.FloatField(_("penalty cap"), default=10.0)
+    created_at = models.DateTimeField(_("created"))
+
+    class Meta:
+        verbose_name = _("scheme version")
+        verbose_name_plural = _("scheme versions")
+        ordering = ["scheme", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "number"], name="scheme_version_number_unique"),
+            models.UniqueConstraint(
+                fields=["scheme"], condition=Q(status="published"), name="scheme_one_published_version"
+            ),
+            models.CheckConstraint(
+                condition=Q(approver__isnull=True) | ~Q(approver=F("author")),
+                name="scheme_version_approver_is_not_author",
+            ),
+            models.CheckConstraint(
+                condition=Q(quota__gt=0, quota__lte="0.25"), name="scheme_version_quota_at_most_25_percent"
+            ),
+            models.CheckConstraint(
+                condition=Q(quota__lte="0.2") | Q(quota_approved__gte=F("quota")),
+                name="scheme_version_quota_above_20_needs_approval",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme.code} v{self.number}"
+
+
+class SchemeItem(models.Model):
+    """One row of a weight table: for one peer group (a unit category or a role), one indicator."""
+
+    version = models.ForeignKey(SchemeVersion, on_delete=models.CASCADE, related_name="items")
+    group = models.CharField(_("peer group"), max_length=40)
+    indicator = models.CharField(_("indicator"), max_length=40)
+    weight = models.FloatField(_("weight"))
+    # {"kind": "linear", "floor": 0.8, "target": 0.98} | {"kind": "bands", "bands": [[0.95, 1.0], ...]}
+    # | {"kind": "percentile"}
+    rule = models.JSONField(_("scoring rule"))
+    min_sample = models.PositiveIntegerField(_("minimum sample"))
+
+    class Meta:
+        verbose_name = _("weight")
+        verbose_name_plural = _("weights")
+        ordering = ["version", "group", "indicator"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "group", "indicator"], name="scheme_item_unique"),
+            models.CheckConstraint(condition=Q(weight__gte=0), name="scheme_item_weight_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.indicator} {self.weight}"
+
+
+class Run(models.Model):
+    """An immutable snapshot: scheme version, period, data cut-off and a digest of the inputs."""
+
+    version = models.ForeignKey(SchemeVersion, verbose_name=_("scheme version"), on_delete=models.PROTECT)
+    period = models.CharField(_("period"), max_length=10)
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("to"))
+    cutoff = models.DateTimeField(_("data cut-off"))
+    digest = models.CharField(_("input digest"), max_length=64)
+    # Corrections after a review request make a new run that points at the one it replaces.
+    number = models.PositiveIntegerField(_("run version"), default=1)
+    supersedes = models.ForeignKey(
+        "self", verbose_name=_("replaces"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=RunStatus.choices, default=RunStatus.COMPUTED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("assessment run")
+        verbose_name_plural = _("assessment runs")
+        ordering = ["-period", "version", "-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "period", "number"], name="run_number_unique"),
+            models.CheckConstraint(condition=Q(period_end__gte=F("period_start")), name="run_period_ordered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} {self.period} #{self.number}"
+
+
+class RunSubject(models.Model):
+    """One unit or staff member in a run: the score, its rank and grade within the peer group."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="subjects")
+    group = models.CharField(_("peer group"), max_length=40)
+    unit = models.ForeignKey(
+        "accounts.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    probation = models.BooleanField(_("on probation"), default=False)
+    coverage = models.FloatField(_("weight measured"))
+    base = models.FloatField(_("base score"), null=True)
+    bonus = models.FloatField(_("bonus"), default=0)
+    penalty = models.FloatField(_("penalty"), default=0)
+    final = models.FloatField(_("score"), null=True)
+    rank = models.PositiveIntegerField(_("rank"), null=True)
+    grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices, blank=True)
+    incentive = models.FloatField(_("incentive coefficient"))
+
+    class Meta:
+        verbose_name = _("assessed subject")
+        verbose_name_plural = _("assessed subjects")
+        ordering = ["run", "group", "rank"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False) | Q(staff__isnull=False),
+                name="run_subject_is_a_unit_or_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.run} {self.unit_id or self.staff_id}"
+
+
+class RunValue(models.Model):
+    """One indicator of one subject: the value with n and interval, and the points it earned."""
+
+    subject = models.ForeignKey(RunSubject, on_delete=models.CASCADE, related_name="values")
+    indicator = models.CharField(_("indicator"), max_length=40)
+    value = models.FloatField(_("value"), null=True)
+    raw = models.FloatField(_("raw value"), null=True)
+    scored = models.FloatField(_("value scored"), null=True)
+    n = models.PositiveIntegerField(_("sample"))
+    numerator = models.FloatField(_("numerator"))
+    low = models.FloatField(_("interval low"), null=True)
+    high = models.FloatField(_("interval high"), null=True)
+    insufficient = models.BooleanField(_("insufficient data"))
+    weight = models.FloatField(_("weight"))
+    effective_weight = models.FloatField(_("weight applied"))
+    points = models.FloatField(_("points"))
+    funnel = models.CharField(_("funnel position"), max_length=6, blank=True)
+    # The drill-down: the ids of the records behind the number (cases, evaluations, orders or tickets).
+    record_ids = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name = _("indicator value")
+        verbose_name_plural = _("indicator values")
+        ordering = ["subject", "indicator"]
+        constraints = [models.UniqueConstraint(fields=["subject", "indicator"], name="run_value_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator}={self.value}"

@@ -1,0 +1,251 @@
+"""Assessment runs: facts as of a cut-off > indicators > scores, ranks and grades per peer group > an
+immutable snapshot. The same scheme version, period and cut-off always give the same run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from civicpulse.accounts.models import OrgUnit, User
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment import scoring
+from civicpulse.assessment.enums import SchemeStatus, Subject
+from civicpulse.assessment.facts import Facts, load, period_bounds, period_kind_of, unit_resolver
+from civicpulse.assessment.models import Run, RunSubject, RunValue, SchemeItem, SchemeVersion
+from civicpulse.core import clock
+from civicpulse.core.audit import audit_record
+from civicpulse.core.errors import Conflict, ValidationFailed
+
+Progress = Callable[[int, int], None]
+
+
+def rule_from(data: Mapping[str, Any]) -> scoring.Rule:
+    kind = data.get("kind")
+    if kind == "linear":
+        return scoring.Linear(floor=float(data["floor"]), target=float(data["target"]))
+    if kind == "bands":
+        return scoring.Bands(bands=tuple((float(t), float(s)) for t, s in data["bands"]))
+    if kind == "percentile":
+        return scoring.Percentile()
+    raise ValueError(f"unknown rule {kind!r}")
+
+
+def weight_tables(version: SchemeVersion) -> dict[str, scoring.WeightTable]:
+    """One table per peer group, checked like the scheme editor checks it."""
+    rows: dict[str, list[scoring.WeightItem]] = defaultdict(list)
+    for item in SchemeItem.objects.filter(version=version).order_by("group", "indicator"):
+        indicator = lib.INDICATORS.get(item.indicator)
+        if indicator is None:
+            raise ValidationFailed(
+                _("Unknown indicator %(code)s.") % {"code": item.indicator}, code="unknown_indicator"
+            )
+        rows[item.group].append(
+            scoring.WeightItem(
+                indicator=item.indicator,
+                weight=item.weight,
+                rule=rule_from(item.rule),
+                direction=indicator.direction,  # type: ignore[arg-type]
+                min_sample=item.min_sample,
+            )
+        )
+    tables = {group: scoring.WeightTable(tuple(items)) for group, items in rows.items()}
+    for group, table in tables.items():
+        problems = scoring.validate_weights(table)
+        if problems:
+            raise ValidationFailed(
+                _("The weight table of %(group)s is not valid: %(problems)s")
+                % {"group": group, "problems": "; ".join(problems)},
+                code="invalid_weights",
+            )
+    return tables
+
+
+def _digest(version: SchemeVersion, period: str, cutoff: dt.datetime, facts: Facts) -> str:
+    """A fingerprint of everything the run read: equal digests, equal inputs."""
+    payload = {
+        "version": version.pk,
+        "period": period,
+        "cutoff": cutoff.isoformat(),
+        **{
+            name: sorted(json.dumps(asdict(f), sort_keys=True) for f in getattr(facts, name))
+            for name in ("cases", "evaluations", "interactions", "rectifications", "tickets", "history")
+        },
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _measure(
+    facts: Facts, unit_ids: list[int], samples: Mapping[str, int]
+) -> dict[int, dict[str, lib.IndicatorValue]]:
+    """Every indicator of one weight table for each unit; the scheme's minimum sample replaces the library's
+    default, so "insufficient data" means the same thing in the value and in the score."""
+    by_unit: dict[str, dict[int, list[Any]]] = {
+        source: defaultdict(list)
+        for source in ("cases", "evaluations", "interactions", "rectifications", "tickets")
+    }
+    for source in by_unit:
+        for fact in getattr(facts, source):
+            by_unit[source][fact.unit_id].append(fact)
+    extras: dict[str, Any] = {
+        "expected_days": lib.expected_days(facts.history),
+        "channel_rates": lib.channel_good_rates(facts.evaluations),
+        "wait_target_minutes": float(str(settings.CIVICPULSE["WAIT_TARGET_MINUTES"])),
+    }
+    measured: dict[int, dict[str, lib.IndicatorValue]] = {}
+    for unit_id in unit_ids:
+        measured[unit_id] = {}
+        for code, min_sample in sorted(samples.items()):
+            indicator = lib.INDICATORS[code]
+            rows = by_unit[indicator.source].get(unit_id, [])
+            args = (rows, extras[indicator.needs]) if indicator.needs else (rows,)
+            measured[unit_id][code] = indicator.compute(*args, min_sample=min_sample)
+    return measured
+
+
+@transaction.atomic
+def run_compute(
+    *,
+    actor: User | None,
+    version: SchemeVersion,
+    period: str,
+    cutoff: dt.datetime | None = None,
+    progress: Progress | None = None,
+) -> Run:
+    """Compute and store one run of a published scheme version for a period."""
+    if version.status != SchemeStatus.PUBLISHED:
+        raise Conflict(_("Only a published scheme version is run."), code="scheme_not_published")
+    if version.scheme.subject != Subject.UNIT:
+        raise Conflict(_("Staff schemes are not run yet."), code="subject_not_supported")
+    try:
+        start, end = period_bounds(period)
+    except ValueError:
+        raise ValidationFailed(
+            _("Give the period as 2026-10, 2026-Q3 or 2026."), code="invalid_period"
+        ) from None
+    if period_kind_of(period) != version.period_kind:
+        raise ValidationFailed(
+            _("This scheme is run by %(kind)s.") % {"kind": version.get_period_kind_display()},
+            code="wrong_period_kind",
+        )
+    cutoff = cutoff or clock.now()
+    tables = weight_tables(version)
+    units = list(
+        OrgUnit.objects.filter(category__code__in=list(tables), is_active=True)
+        .select_related("category")
+        .order_by("pk")
+    )
+    facts = load(start=start, end=end, cutoff=cutoff, resolve=unit_resolver(u.pk for u in units))
+    number = (Run.objects.filter(version=version, period=period).aggregate(n=Max("number"))["n"] or 0) + 1
+    run = Run.objects.create(
+        version=version,
+        period=period,
+        period_start=start,
+        period_end=end,
+        cutoff=cutoff,
+        digest=_digest(version, period, cutoff, facts),
+        number=number,
+        created_by=actor,
+        created_at=clock.now(),
+    )
+    bands = scoring.GradeBands(**version.bands) if version.bands else scoring.DEFAULT_BANDS
+    coefficients = version.coefficients or dict(scoring.DEFAULT_COEFFICIENTS)
+    caps = scoring.BonusCaps(bonus_cap=version.bonus_cap, penalty_cap=version.penalty_cap)
+    quota = float(version.quota)
+    approved = float(version.quota_approved) if version.quota_approved is not None else None
+    done = 0
+    for group, table in sorted(tables.items()):
+        members = [u for u in units if u.category is not None and u.category.code == group]
+        measured = _measure(facts, [u.pk for u in members], {i.indicator: i.min_sample for i in table.items})
+        subjects = [
+            scoring.Subject(
+                id=u.pk,
+                group=group,
+                probation=False,
+                values={
+                    code: scoring.Measured(
+                        value=v.value,
+                        n=v.n,
+                        successes=int(v.numerator) if lib.INDICATORS[code].kind == "rate" else None,
+                        insufficient=v.insufficient,
+                    )
+                    for code, v in measured[u.pk].items()
+                    if any(item.indicator == code for item in table.items)
+                },
+            )
+            for u in members
+        ]
+        scores = scoring.score_group(
+            subjects,
+            table,
+            redistribute=version.redistribute,  # type: ignore[arg-type]
+            ranking=version.ranking,  # type: ignore[arg-type]
+            caps=caps,
+        )
+        grades = scoring.assign_grades(scores, bands, quota=quota, quota_approved=approved)
+        funnels = {
+            item.indicator: scoring.funnel_outliers(
+                [
+                    (u.pk, int(measured[u.pk][item.indicator].numerator), measured[u.pk][item.indicator].n)
+                    for u in members
+                    if measured[u.pk][item.indicator].n > 0
+                ]
+            )
+            for item in table.items
+            if lib.INDICATORS[item.indicator].kind == "rate"
+        }
+        for score in scores:
+            grade = grades.get(score.id)
+            row = RunSubject.objects.create(
+                run=run,
+                group=group,
+                unit_id=score.id,
+                probation=score.probation,
+                coverage=score.coverage,
+                base=score.base,
+                bonus=score.bonus,
+                penalty=score.penalty,
+                final=score.final,
+                rank=score.rank,
+                grade=str(grade) if grade is not None else "",
+                incentive=scoring.incentive(grade, coefficients),
+            )
+            RunValue.objects.bulk_create(
+                RunValue(
+                    subject=row,
+                    indicator=p.indicator,
+                    value=measured[score.id][p.indicator].value,
+                    raw=measured[score.id][p.indicator].raw,
+                    scored=p.scored_value,
+                    n=p.n,
+                    numerator=float(measured[score.id][p.indicator].numerator),
+                    low=measured[score.id][p.indicator].low,
+                    high=measured[score.id][p.indicator].high,
+                    insufficient=p.insufficient,
+                    weight=p.weight,
+                    effective_weight=p.effective_weight,
+                    points=p.points,
+                    funnel=funnels.get(p.indicator, {}).get(score.id, ""),
+                    record_ids=list(measured[score.id][p.indicator].record_ids),
+                )
+                for p in score.indicators
+            )
+            done += 1
+            if progress is not None:
+                progress(done, len(units))
+    audit_record(
+        actor=actor,
+        action="assessment.run.computed",
+        target=run,
+        data={"subjects": done},
+    )
+    return run

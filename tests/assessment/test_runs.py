@@ -1,0 +1,179 @@
+"""Assessment runs end to end: facts as of the cut-off, scores and grades per category, reproducibility."""
+
+from __future__ import annotations
+
+import datetime as dt
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from civicpulse.accounts import services as org
+from civicpulse.accounts.enums import Role
+from civicpulse.accounts.models import OrgUnit, UnitCategory
+from civicpulse.assessment.facts import period_bounds
+from civicpulse.assessment.models import Run, RunSubject, RunValue, Scheme, SchemeItem, SchemeVersion
+from civicpulse.assessment.services import run_compute
+from civicpulse.cases import services as cases
+from civicpulse.core import clock
+from civicpulse.core.errors import Conflict, ValidationFailed
+from civicpulse.evaluations import services as ev
+from tests import factories
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+APPLICANT = cases.Applicant(name="王小明", id_number="110101199003071234", phone="13811112222")
+
+
+def at(day: str, hour: int = 10) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def world(county):
+    org.role_assign(actor=None, user=county.approver_a, role=Role.APPROVER, unit=county.dept_a)
+    category = UnitCategory.objects.create(
+        code="approval", name_zh="审批部门", name_en="Approval departments"
+    )
+    OrgUnit.objects.filter(pk__in=[county.dept_a.pk, county.dept_b.pk]).update(category=category)
+    with clock.frozen(at("2025-06-02")):
+        factories.published_service(county, "SVC-1")
+    scheme = Scheme.objects.create(code="depts", name_zh="部门考核", name_en="Departments", subject="unit")
+    # Scheme authoring (editor, review, publishing) is not built yet: the version is set up directly.
+    version = SchemeVersion.objects.create(
+        scheme=scheme,
+        number=1,
+        status="published",
+        author=county.quality_a,
+        approver=county.leader,
+        created_at=clock.now(),
+        ranking="raw",
+    )
+    for code, weight, rule in (
+        ("on_time_completion_rate", 60, {"kind": "linear", "floor": 0.5, "target": 1.0}),
+        ("good_review_rate", 40, {"kind": "linear", "floor": 0.5, "target": 1.0}),
+    ):
+        SchemeItem.objects.create(
+            version=version, group="approval", indicator=code, weight=weight, rule=rule, min_sample=1
+        )
+    county.version = version
+    return county
+
+
+def case_decided(world, intake: str, decided: str) -> cases.Case:
+    with clock.frozen(at(intake)):
+        case = cases.case_intake(
+            actor=world.window_officer,
+            service_code="SVC-1",
+            channel="hall",
+            applicant=APPLICANT,
+            submitted_positions=[1, 2],
+            window=world.window,
+        )
+        case = cases.case_transition(actor=world.head_a, case=case, transition="accept")
+    with clock.frozen(at(decided)):
+        return cases.case_transition(actor=world.approver_a, case=case, transition="approve")
+
+
+@pytest.mark.parametrize(
+    ("label", "first", "last"),
+    [
+        ("2025-11", "2025-11-01", "2025-11-30"),
+        ("2024-02", "2024-02-01", "2024-02-29"),
+        ("2025-12", "2025-12-01", "2025-12-31"),
+        ("2025-Q4", "2025-10-01", "2025-12-31"),
+        ("2025-Q1", "2025-01-01", "2025-03-31"),
+        ("2025", "2025-01-01", "2025-12-31"),
+    ],
+)
+def test_periods_are_months_quarters_and_years(label, first, last):
+    assert period_bounds(label) == (dt.date.fromisoformat(first), dt.date.fromisoformat(last))
+
+
+@pytest.mark.parametrize("label", ["2025-13", "2025-Q5", "Nov 2025", ""])
+def test_a_malformed_period_is_refused(label):
+    with pytest.raises(ValueError):
+        period_bounds(label)
+
+
+def test_a_run_scores_the_category_from_the_facts_and_reproduces_exactly(world):
+    on_time = case_decided(world, "2025-11-03", "2025-11-05")  # promised 5 working days: on time
+    case_decided(world, "2025-11-04", "2025-11-20")  # 12 working days: late
+    with clock.frozen(at("2025-11-28")):  # still open at the cut-off; decided after it
+        pending = cases.case_transition(
+            actor=world.head_a,
+            case=cases.case_intake(
+                actor=world.window_officer,
+                service_code="SVC-1",
+                channel="hall",
+                applicant=APPLICANT,
+                submitted_positions=[1, 2],
+                window=world.window,
+            ),
+            transition="accept",
+        )
+    with clock.frozen(at("2025-11-06")):
+        ev.evaluation_submit(
+            case=on_time, stage="completion", channel="link", rating=ev.Rating(5, {}, []), as_applicant=True
+        )
+    cutoff = at("2025-12-03")
+    with clock.frozen(at("2025-12-03", 11)):
+        first = run_compute(actor=None, version=world.version, period="2025-11", cutoff=cutoff)
+    subject = RunSubject.objects.get(run=first, unit=world.dept_a)
+    values = {v.indicator: v for v in RunValue.objects.filter(subject=subject)}
+    # Hand-computed: 1 of 2 decided on time (the open case waits) -> 0.5 -> 0 of 60 points; 1 good of 1 ->
+    # 1.0 -> 40 points.
+    assert (values["on_time_completion_rate"].value, values["on_time_completion_rate"].n) == (0.5, 2)
+    assert (values["good_review_rate"].value, values["good_review_rate"].n) == (1.0, 1)
+    assert subject.base == pytest.approx(40.0) and subject.rank == 1
+    assert sorted(values["on_time_completion_rate"].record_ids) == sorted(
+        cases.Case.objects.exclude(pk=pending.pk).values_list("pk", flat=True)
+    )
+    empty = RunSubject.objects.get(run=first, unit=world.dept_b)
+    assert empty.base is None and empty.rank is None and empty.grade == ""  # insufficient data: not ranked
+
+    # Later events (the open case decided, a late rating) do not change a re-run with the same cut-off.
+    with clock.frozen(at("2025-12-10")):
+        cases.case_transition(actor=world.approver_a, case=pending, transition="approve")
+    with clock.frozen(at("2025-12-15")):
+        ev.evaluation_submit(
+            case=on_time, stage="intake", channel="link", rating=ev.Rating(1, {}, ["slow"]), as_applicant=True
+        )
+        second = run_compute(actor=None, version=world.version, period="2025-11", cutoff=cutoff)
+    assert second.number == 2 and second.digest == first.digest
+
+    def snapshot(run: Run) -> list[tuple]:
+        return sorted(
+            RunValue.objects.filter(subject__run=run).values_list(
+                "subject__unit_id", "indicator", "value", "n", "numerator", "points", "record_ids"
+            )
+        )
+
+    assert snapshot(first) == snapshot(second)
+    # A later cut-off sees the decision and the new rating.
+    with clock.frozen(at("2025-12-16")):
+        third = run_compute(actor=None, version=world.version, period="2025-11", cutoff=at("2025-12-16"))
+    assert third.digest != first.digest
+
+
+def test_only_a_published_version_runs_and_the_period_must_match(world):
+    draft = SchemeVersion.objects.create(
+        scheme=world.version.scheme, number=2, author=world.quality_a, created_at=clock.now()
+    )
+    with pytest.raises(Conflict):
+        run_compute(actor=None, version=draft, period="2025-11")
+    with pytest.raises(ValidationFailed):
+        run_compute(actor=None, version=world.version, period="2025-Q4")
+    with pytest.raises(ValidationFailed):
+        run_compute(actor=None, version=world.version, period="November")
+
+
+def test_the_command_runs_a_scheme_and_reports_it(world):
+    case_decided(world, "2025-11-03", "2025-11-05")
+    out = StringIO()
+    with translation.override("en"), clock.frozen(at("2025-12-03")):
+        call_command(
+            "assess", "run", "--scheme", "depts", "--period", "2025-11", stdout=out, stderr=StringIO()
+        )
+    assert "2 subjects" in out.getvalue() and Run.objects.count() == 1
