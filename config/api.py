@@ -10,6 +10,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import django_auth
 
 from civicpulse.accounts.api import router as org_router
+from civicpulse.assessment.api import router as assessment_router
 from civicpulse.cases.api import public_router as cases_public_router
 from civicpulse.cases.api import router as cases_router
 from civicpulse.catalogue.api import router as catalogue_router
@@ -58,3 +59,4 @@ api.add_router("", core_router)
 api.add_router("/evaluations", evaluations_router)
 api.add_router("/evaluate", evaluations_public_router)
 api.add_router("/rectification", rectification_router)
+api.add_router("/assessment", assessment_router)

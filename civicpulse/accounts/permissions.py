@@ -33,6 +33,9 @@ class Perm(StrEnum):
     RECTIFY = "rectification.act"
     RECTIFICATION_VIEW = "rectification.view"
     APPEAL_DECIDE = "appeal.decide"
+    ASSESSMENT_VIEW = "assessment.view"
+    ASSESSMENT_EDIT = "assessment.edit"
+    ASSESSMENT_APPROVE = "assessment.approve"
 
 
 _ALL_STAFF = set(Role)
@@ -60,6 +63,13 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     Perm.RECTIFY: frozenset({Role.DEPARTMENT_HEAD, Role.APPROVER, Role.WINDOW_OFFICER, Role.QUALITY_OFFICER}),
     Perm.RECTIFICATION_VIEW: frozenset(_ALL_STAFF),
     Perm.APPEAL_DECIDE: frozenset({Role.SUPERVISOR, Role.QUALITY_OFFICER}),
+    # Assessment results are read by those who oversee (and by heads for their own units, via scoping).
+    Perm.ASSESSMENT_VIEW: frozenset(
+        {Role.LEADER, Role.SUPERVISOR, Role.QUALITY_OFFICER, Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD}
+    ),
+    # Schemes are drafted by the quality office and approved by leaders (never by their author).
+    Perm.ASSESSMENT_EDIT: frozenset({Role.QUALITY_OFFICER, Role.ADMINISTRATOR}),
+    Perm.ASSESSMENT_APPROVE: frozenset({Role.LEADER, Role.ADMINISTRATOR}),
 }
 
 

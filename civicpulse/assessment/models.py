@@ -147,6 +147,15 @@ class Run(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     created_at = models.DateTimeField(_("computed"))
+    finalized_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("finalized by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    finalized_at = models.DateTimeField(_("finalized"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("assessment run")

@@ -8,7 +8,7 @@ import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
@@ -17,14 +17,16 @@ from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from civicpulse.accounts.models import OrgUnit, User
+from civicpulse.accounts.permissions import Perm, has_perm
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import scoring
-from civicpulse.assessment.enums import SchemeStatus, Subject
+from civicpulse.assessment.enums import Grade, RunStatus, SchemeStatus, Subject
 from civicpulse.assessment.facts import Facts, load, period_bounds, period_kind_of, unit_resolver
-from civicpulse.assessment.models import Run, RunSubject, RunValue, SchemeItem, SchemeVersion
+from civicpulse.assessment.models import Run, RunSubject, RunValue, Scheme, SchemeItem, SchemeVersion
+from civicpulse.assessment.transitions import TRANSITIONS
 from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
-from civicpulse.core.errors import Conflict, ValidationFailed
+from civicpulse.core.errors import Conflict, Forbidden, ValidationFailed
 
 Progress = Callable[[int, int], None]
 
@@ -249,3 +251,199 @@ def run_compute(
         data={"subjects": done},
     )
     return run
+
+
+# --- authoring: drafts, weight tables, review and publishing ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    group: str
+    indicator: str
+    weight: float
+    rule: dict[str, Any]
+    min_sample: int | None = None
+
+
+def _require(actor: User, perm: Perm) -> None:
+    if not has_perm(actor, perm):
+        raise Forbidden(_("You do not have access to this."), code="forbidden")
+
+
+@transaction.atomic
+def scheme_version_draft(*, actor: User, scheme: Scheme) -> SchemeVersion:
+    """A new draft, copying the latest version's settings and weight tables (or empty for a new scheme)."""
+    _require(actor, Perm.ASSESSMENT_EDIT)
+    if scheme.versions.filter(status__in=[SchemeStatus.DRAFT, SchemeStatus.IN_REVIEW]).exists():
+        raise Conflict(_("This scheme already has a version being prepared."), code="draft_exists")
+    latest = scheme.versions.order_by("-number").first()
+    fields = {}
+    if latest is not None:
+        fields = {
+            name: getattr(latest, name)
+            for name in (
+                "period_kind",
+                "ranking",
+                "redistribute",
+                "quota",
+                "quota_approved",
+                "quota_approval",
+                "bands",
+                "coefficients",
+                "bonus_cap",
+                "penalty_cap",
+            )
+        }
+    version = SchemeVersion.objects.create(
+        scheme=scheme,
+        number=(latest.number + 1) if latest else 1,
+        author=actor,
+        created_at=clock.now(),
+        **fields,
+    )
+    if latest is not None:
+        SchemeItem.objects.bulk_create(
+            SchemeItem(
+                version=version,
+                group=i.group,
+                indicator=i.indicator,
+                weight=i.weight,
+                rule=i.rule,
+                min_sample=i.min_sample,
+            )
+            for i in latest.items.all()
+        )
+    audit_record(actor=actor, action="assessment.scheme.drafted", target=version)
+    return version
+
+
+def scheme_items_check(items: list[ItemInput]) -> list[str]:
+    """Every problem with a set of weight tables, in words (the editor shows them live)."""
+    problems: list[str] = []
+    tables: dict[str, list[scoring.WeightItem]] = defaultdict(list)
+    for item in items:
+        indicator = lib.INDICATORS.get(item.indicator)
+        if indicator is None:
+            problems.append(str(_("Unknown indicator %(code)s.") % {"code": item.indicator}))
+            continue
+        try:
+            rule = rule_from(item.rule)
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(f"{item.group} / {item.indicator}: {error}")
+            continue
+        tables[item.group].append(
+            scoring.WeightItem(
+                indicator=item.indicator,
+                weight=item.weight,
+                rule=rule,
+                direction=indicator.direction,  # type: ignore[arg-type]
+                min_sample=item.min_sample if item.min_sample is not None else indicator.min_sample,
+            )
+        )
+    for group, rows in sorted(tables.items()):
+        problems += [f"{group}: {p}" for p in scoring.validate_weights(scoring.WeightTable(tuple(rows)))]
+    return problems
+
+
+@transaction.atomic
+def scheme_items_set(*, actor: User, version: SchemeVersion, items: list[ItemInput]) -> SchemeVersion:
+    """Replace a draft's weight tables; refused, with every problem listed, unless each table is valid."""
+    _require(actor, Perm.ASSESSMENT_EDIT)
+    version = SchemeVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != SchemeStatus.DRAFT:
+        raise Conflict(_("Only a draft is edited."), code="not_a_draft")
+    problems = scheme_items_check(items)
+    if problems:
+        raise ValidationFailed(
+            _("The weight tables are not valid."), code="invalid_weights", detail={"problems": problems}
+        )
+    SchemeItem.objects.filter(version=version).delete()
+    SchemeItem.objects.bulk_create(
+        SchemeItem(
+            version=version,
+            group=i.group,
+            indicator=i.indicator,
+            weight=i.weight,
+            rule=i.rule,
+            min_sample=i.min_sample if i.min_sample is not None else lib.INDICATORS[i.indicator].min_sample,
+        )
+        for i in items
+    )
+    audit_record(actor=actor, action="assessment.scheme.edited", target=version, data={"items": len(items)})
+    return version
+
+
+@transaction.atomic
+def scheme_version_transition(*, actor: User, version: SchemeVersion, transition: str) -> SchemeVersion:
+    rule = TRANSITIONS.get(transition)
+    if rule is None:
+        raise ValidationFailed(
+            _("Unknown action %(action)s.") % {"action": transition}, code="unknown_transition"
+        )
+    _require(actor, rule.perm)
+    version = SchemeVersion.objects.select_for_update().select_related("scheme").get(pk=version.pk)
+    if version.status != rule.source:
+        raise Conflict(
+            _("Cannot %(action)s a scheme version that is %(status)s.")
+            % {"action": str(rule.label).lower(), "status": SchemeStatus(version.status).label},
+            code="transition_not_allowed",
+        )
+    if transition in ("submit", "approve"):
+        weight_tables(version)  # raises with the problems when a table is invalid
+        if not version.items.exists():
+            raise ValidationFailed(_("A scheme needs at least one weight table."), code="no_weights")
+    if transition == "approve":
+        if version.author_id == actor.pk:
+            raise Forbidden(_("The author of a scheme version cannot approve it."), code="approver_is_author")
+        SchemeVersion.objects.filter(scheme=version.scheme, status=SchemeStatus.PUBLISHED).update(
+            status=SchemeStatus.RETIRED
+        )
+        version.approver = actor
+        version.published_at = clock.now()
+    version.status = rule.target
+    version.save()
+    audit_record(actor=actor, action=f"assessment.scheme.{transition}", target=version)
+    return version
+
+
+@transaction.atomic
+def run_finalize(*, actor: User, run: Run) -> Run:
+    """Lock a run: its grades and incentives go to payroll; a correction is a new run, never an edit."""
+    _require(actor, Perm.ASSESSMENT_APPROVE)
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    if run.status != RunStatus.COMPUTED:
+        raise Conflict(_("This run is already finalized."), code="run_finalized")
+    run.status = RunStatus.FINALIZED
+    run.finalized_by = actor
+    run.finalized_at = clock.now()
+    run.save(update_fields=["status", "finalized_by", "finalized_at"])
+    audit_record(actor=actor, action="assessment.run.finalized", target=run)
+    return run
+
+
+def run_export_rows(*, run: Run) -> list[list[str]]:
+    """The payroll export: one row per subject with its grade and incentive coefficient."""
+    header = [
+        str(_("peer group")),
+        str(_("code")),
+        str(_("name")),
+        str(_("score")),
+        str(_("rank")),
+        str(_("grade")),
+        str(_("incentive coefficient")),
+    ]
+    rows = [header]
+    for subject in run.subjects.select_related("unit").order_by("group", "rank", "unit__code"):
+        unit = subject.unit
+        rows.append(
+            [
+                subject.group,
+                unit.code if unit else "",
+                unit.name_zh if unit else "",
+                f"{subject.final:.2f}" if subject.final is not None else "",
+                str(subject.rank or ""),
+                str(Grade(subject.grade).label) if subject.grade else "",
+                f"{subject.incentive:.2f}",
+            ]
+        )
+    return rows

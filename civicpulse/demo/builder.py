@@ -35,6 +35,7 @@ from civicpulse.catalogue.selectors import catalogue_lint
 from civicpulse.core import clock
 from civicpulse.core.errors import Conflict
 from civicpulse.core.models import WorkCalendar
+from civicpulse.demo import assessment as demo_assessment
 from civicpulse.demo import history, names
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
 from civicpulse.rectification.services import rectification_scan
@@ -172,7 +173,7 @@ def work_total(cases: int = CASES_TOTAL) -> int:
     units += sum(1 + len(d.sections) + d.main_windows + d.branch_windows for d in names.DEPARTMENTS)
     services = sum(len(d.services) for d in names.DEPARTMENTS)
     flaws = len(_FLAWS_AFTER_PUBLISHING) + len(names.OVERLAPS) + 2  # + the two draft-only new services
-    history = cases + 1  # each arrival, then the time-limit scan
+    history = cases + 2  # each arrival, then the time-limit scan and the assessment
     return units + STAFF_TOTAL + 1 + services + REVISIONS + IN_REVIEW + SENT_BACK + flaws + 1 + history
 
 
@@ -280,6 +281,9 @@ class _County:
             sla_scan()
             rectification_scan()
         self.report.tick(_("Time-limit scan"))
+        with clock.frozen(self.timeline.now):
+            demo_assessment.build(start=self.history.start, now=self.timeline.now)
+        self.report.tick(_("Assessment"))
 
     def _start_history(self) -> None:
         services = [

@@ -364,3 +364,32 @@ def test_the_history_has_rectifications_in_every_state_and_appeals(demo: Demo) -
 
     # An upheld appeal takes the review out of the indicators; the row stays.
     assert Evaluation.objects.filter(status="excluded", exclusion="appeal").exists()
+
+
+def test_the_demo_has_a_published_scheme_and_a_finalized_run_per_whole_quarter(demo: Demo) -> None:
+    from civicpulse.assessment.models import Run, SchemeVersion
+
+    version = SchemeVersion.objects.get(scheme__code="departments")
+    assert version.status == "published" and version.approver != version.author
+    runs = Run.objects.filter(version=version)
+    assert [r.period for r in runs] == ["2026-Q1"]  # December 2025 to May 2026 holds one whole quarter
+    run = runs.get()
+    assert run.status == "finalized" and run.subjects.filter(rank__isnull=False).exists()
+    assert {s.group for s in run.subjects.all()} == {"window", "approval", "town", "enforcement"}
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "quarters"),
+    [
+        ("2025-12-01", "2026-06-01", ["2026-Q1"]),
+        ("2026-05-25", "2026-11-23", ["2026-Q3"]),
+        ("2026-01-01", "2027-01-01", ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]),
+        ("2026-01-02", "2026-03-31", []),
+    ],
+)
+def test_the_demo_runs_every_quarter_wholly_inside_its_history(
+    start: str, end: str, quarters: list[str]
+) -> None:
+    from civicpulse.demo.assessment import whole_quarters
+
+    assert whole_quarters(dt.date.fromisoformat(start), dt.date.fromisoformat(end)) == quarters

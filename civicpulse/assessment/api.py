@@ -1,0 +1,122 @@
+"""Assessment API: the indicator library, scheme authoring with live validation, runs, the payroll export."""
+
+import csv
+import io
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Status
+from ninja.security import django_auth
+
+from civicpulse.accounts.models import User
+from civicpulse.accounts.permissions import Perm, require_perm
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment import services
+from civicpulse.assessment.enums import SchemeStatus
+from civicpulse.assessment.models import Run, Scheme, SchemeVersion
+from civicpulse.assessment.schemas import (
+    IndicatorOut,
+    ItemsIn,
+    ProblemsOut,
+    RunIn,
+    RunOut,
+    VersionOut,
+)
+from civicpulse.catalogue.schemas import ErrorOut
+from civicpulse.core.errors import NotFound
+
+router = Router(tags=["assessment"], auth=django_auth)
+ERRORS: dict[int | tuple[int, ...], Any] = {(401, 403, 404, 409, 422): ErrorOut}
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _version(version_id: int) -> SchemeVersion:
+    version = SchemeVersion.objects.select_related("scheme").filter(pk=version_id).first()
+    if version is None:
+        raise NotFound()
+    return version
+
+
+def _run(request: HttpRequest, run_id: int) -> Run:
+    require_perm(request.user, Perm.ASSESSMENT_VIEW)
+    run = Run.objects.select_related("version__scheme").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound()
+    return run
+
+
+def _items(payload: ItemsIn) -> list[services.ItemInput]:
+    return [services.ItemInput(**item.dict()) for item in payload.items]
+
+
+@router.get("/indicators", response=list[IndicatorOut], summary="The indicator library")
+def indicator_list(request: HttpRequest) -> Any:
+    return sorted(lib.INDICATORS.values(), key=lambda i: i.code)
+
+
+@router.post("/schemes/{code}/versions", response={201: VersionOut, **ERRORS}, summary="Start a draft")
+def version_draft(request: HttpRequest, code: str) -> Status[SchemeVersion]:
+    scheme = Scheme.objects.filter(code=code).first()
+    if scheme is None:
+        raise NotFound()
+    return Status(201, services.scheme_version_draft(actor=_user(request), scheme=scheme))
+
+
+@router.post("/versions/{version_id}/check", response={200: ProblemsOut, **ERRORS}, summary="Live validation")
+def version_check(request: HttpRequest, version_id: int, payload: ItemsIn) -> dict[str, list[str]]:
+    require_perm(request.user, Perm.ASSESSMENT_EDIT)
+    return {"problems": services.scheme_items_check(_items(payload))}
+
+
+@router.put(
+    "/versions/{version_id}/items", response={200: VersionOut, **ERRORS}, summary="Set the weight tables"
+)
+def version_items(request: HttpRequest, version_id: int, payload: ItemsIn) -> SchemeVersion:
+    return services.scheme_items_set(
+        actor=_user(request), version=_version(version_id), items=_items(payload)
+    )
+
+
+@router.post("/versions/{version_id}/{action}", response={200: VersionOut, **ERRORS})
+def version_transition(request: HttpRequest, version_id: int, action: str) -> SchemeVersion:
+    return services.scheme_version_transition(
+        actor=_user(request), version=_version(version_id), transition=action
+    )
+
+
+@router.get("/runs", response={200: list[RunOut], **ERRORS})
+def run_list(request: HttpRequest) -> Any:
+    require_perm(request.user, Perm.ASSESSMENT_VIEW)
+    return Run.objects.select_related("version__scheme").order_by("-period", "-pk")[:200]
+
+
+@router.post("/runs", response={201: RunOut, **ERRORS}, summary="Compute a run")
+def run_create(request: HttpRequest, payload: RunIn) -> Status[Run]:
+    require_perm(request.user, Perm.ASSESSMENT_EDIT)
+    version = SchemeVersion.objects.filter(scheme__code=payload.scheme, status=SchemeStatus.PUBLISHED).first()
+    if version is None:
+        raise NotFound()
+    run = services.run_compute(
+        actor=_user(request), version=version, period=payload.period, cutoff=payload.cutoff
+    )
+    return Status(201, run)
+
+
+@router.post("/runs/{run_id}/finalize", response={200: RunOut, **ERRORS}, summary="Lock a run")
+def run_finalize(request: HttpRequest, run_id: int) -> Run:
+    return services.run_finalize(actor=_user(request), run=_run(request, run_id))
+
+
+@router.get("/runs/{run_id}/export.csv", summary="Grades and incentive coefficients for payroll (CSV)")
+def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id)
+    buffer = io.StringIO()
+    buffer.write("\ufeff")  # spreadsheet programs read UTF-8 by its byte-order mark
+    csv.writer(buffer).writerows(services.run_export_rows(run=run))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="assessment-{run.period}-{run.pk}.csv"'
+    return response

@@ -1,0 +1,316 @@
+"""Assessment pages for staff: the run list, a run's ranking per peer group with funnel plots, one
+subject's breakdown with the records behind every number, and "my assessment"."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from civicpulse.accounts.enums import Role, UserKind
+from civicpulse.accounts.models import User
+from civicpulse.accounts.permissions import Perm, has_perm
+from civicpulse.assessment import charts, selectors
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.models import RunSubject, RunValue, SchemeItem
+from civicpulse.assessment.permissions import access_run, access_run_subject
+from civicpulse.cases.models import Case, Ticket
+from civicpulse.core.errors import NotFound
+from civicpulse.evaluations.enums import Level
+from civicpulse.evaluations.models import Evaluation
+from civicpulse.rectification.models import RectificationOrder
+
+# The breakdown lists at most this many records per indicator; the count says how many there are.
+DRILL_DOWN_LIMIT = 200
+
+
+def _staff(request: HttpRequest, perm: Perm | None = Perm.ASSESSMENT_VIEW) -> User:
+    user = request.user
+    if not isinstance(user, User) or user.kind != UserKind.STAFF:
+        raise Http404
+    if perm is not None and not has_perm(user, perm):
+        raise Http404
+    return user
+
+
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
+def indicator_name(code: str) -> str:
+    indicator = lib.INDICATORS.get(code)
+    if indicator is None:
+        return code
+    return indicator.name_en if _english() else indicator.name_zh
+
+
+def format_value(code: str, value: float | None) -> str:
+    if value is None:
+        return "–"
+    indicator = lib.INDICATORS.get(code)
+    if indicator is not None and indicator.unit == "%":
+        return f"{value * 100:.1f} %"
+    if indicator is not None and indicator.unit == "minutes":
+        return f"{value:.1f} " + _("min")
+    return f"{value:.3f}"
+
+
+def format_interval(code: str, low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return ""
+    return f"{format_value(code, low)} – {format_value(code, high)}"
+
+
+def format_score(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
+
+
+def subject_label(subject: RunSubject) -> str:
+    if subject.unit is not None:
+        return subject.unit.name_en if _english() and subject.unit.name_en else subject.unit.name_zh
+    assert subject.staff is not None
+    return subject.staff.display_name
+
+
+def group_label(group: str, categories: dict[str, Any]) -> str:
+    category = categories.get(group)
+    if category is not None:
+        return str(category.name_en if _english() and category.name_en else category.name_zh)
+    if group in Role.values:
+        return str(Role(group).label)
+    return group
+
+
+def funnel_text(position: str) -> str:
+    texts = {
+        "high3": _("above the 3σ limit"),
+        "high2": _("above the 2σ limit"),
+        "in": _("within the limits"),
+        "low2": _("below the 2σ limit"),
+        "low3": _("below the 3σ limit"),
+    }
+    return texts.get(position, "")
+
+
+@dataclass
+class Cell:
+    value: str
+    n: int | None
+    interval: str
+    insufficient: bool
+
+
+@dataclass
+class Row:
+    subject: RunSubject
+    label: str
+    final: str
+    base: str
+    coverage: str
+    cells: list[Cell]
+
+
+@dataclass
+class Group:
+    code: str
+    label: str
+    columns: list[str]
+    ranked: list[Row] = field(default_factory=list)
+    unranked: list[Row] = field(default_factory=list)
+    funnels: list[str] = field(default_factory=list)
+
+
+def _row(subject: RunSubject, codes: list[str]) -> Row:
+    values = {v.indicator: v for v in subject.values.all()}
+    cells = []
+    for code in codes:
+        v = values.get(code)
+        if v is None:
+            cells.append(Cell("–", None, "", True))
+        else:
+            cells.append(
+                Cell(format_value(code, v.value), v.n, format_interval(code, v.low, v.high), v.insufficient)
+            )
+    return Row(
+        subject=subject,
+        label=subject_label(subject),
+        final=format_score(subject.final),
+        base=format_score(subject.base),
+        coverage=f"{subject.coverage * 100:.0f} %",
+        cells=cells,
+    )
+
+
+def _groups(
+    subjects: list[RunSubject], items: dict[str, list[SchemeItem]], pooled: dict[Any, Any]
+) -> list[Group]:
+    by_group: dict[str, list[RunSubject]] = defaultdict(list)
+    for subject in subjects:
+        by_group[subject.group].append(subject)
+    categories = selectors.group_names(groups=by_group)
+    groups = []
+    for code in sorted(by_group):
+        members = by_group[code]
+        codes = [item.indicator for item in items.get(code, [])] or sorted(
+            {v.indicator for s in members for v in s.values.all()}
+        )
+        group = Group(
+            code=code, label=group_label(code, categories), columns=[indicator_name(c) for c in codes]
+        )
+        ranked = sorted((s for s in members if s.rank is not None), key=lambda s: (s.rank, subject_label(s)))
+        group.ranked = [_row(s, codes) for s in ranked]
+        group.unranked = [
+            _row(s, codes) for s in sorted((s for s in members if s.rank is None), key=subject_label)
+        ]
+        for indicator in codes:
+            if lib.INDICATORS.get(indicator) is None or lib.INDICATORS[indicator].kind != "rate":
+                continue
+            points = [
+                (subject_label(s), int(v.numerator), v.n)
+                for s in members
+                for v in s.values.all()
+                if v.indicator == indicator and v.n > 0
+            ]
+            successes, total = pooled.get((code, indicator), (0, 0))
+            group.funnels.append(
+                mark_safe(  # funnel_svg escapes every label and title it writes
+                    charts.funnel_svg(
+                        points,
+                        title=f"{group.label}: {indicator_name(indicator)}",
+                        pooled=successes / total if total else None,
+                    )
+                )
+            )
+        groups.append(group)
+    return groups
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    user = _staff(request)
+    runs = selectors.run_list(user=user)
+    return render(request, "assessment/run_list.html", {"runs": runs})
+
+
+@login_required
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    user = _staff(request, None)
+    try:
+        run = access_run(user, run_id)
+    except NotFound:
+        raise Http404 from None
+    subjects = selectors.run_subjects(user=user, run=run)
+    groups = _groups(subjects, selectors.scheme_items(run=run), selectors.pooled_counts(run=run))
+    return render(request, "assessment/run_detail.html", {"run": run, "groups": groups})
+
+
+@dataclass
+class Record:
+    label: str
+    url: str = ""
+    detail: str = ""
+
+
+def _record(source: str, obj: object) -> Record:
+    if isinstance(obj, Case):
+        return Record(obj.number, reverse("cases:case_detail", args=[obj.number]))
+    if isinstance(obj, Evaluation):
+        level = Level(obj.level).label if obj.level in Level.values else str(obj.level)
+        return Record(f"#{obj.pk}", "", f"{level} · {obj.get_channel_display()}")
+    if isinstance(obj, RectificationOrder):
+        return Record(
+            f"#{obj.pk}", reverse("rectification:order_detail", args=[obj.pk]), obj.evaluation.case.number
+        )
+    if isinstance(obj, Ticket):
+        return Record(obj.label, "", obj.day.isoformat())
+    return Record(str(getattr(obj, "pk", "")))
+
+
+@dataclass
+class Line:
+    value: RunValue
+    name: str
+    unit: str
+    shown: str
+    scored: str
+    interval: str
+    funnel: str
+    records: list[Record]
+    more: int
+
+
+@login_required
+def subject_detail(request: HttpRequest, run_id: int, subject_id: int) -> HttpResponse:
+    user = _staff(request, None)
+    try:
+        subject = access_run_subject(user, run_id, subject_id)
+    except NotFound:
+        raise Http404 from None
+    values = list(subject.values.order_by("-weight", "indicator"))
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for v in values:
+        source = lib.INDICATORS[v.indicator].source if v.indicator in lib.INDICATORS else ""
+        wanted[source].update(v.record_ids[:DRILL_DOWN_LIMIT])
+    loaded = {source: selectors.records_behind(source=source, ids=ids) for source, ids in wanted.items()}
+    lines = []
+    for v in values:
+        indicator = lib.INDICATORS.get(v.indicator)
+        source = indicator.source if indicator else ""
+        found = loaded.get(source, {})
+        records = [_record(source, found[i]) for i in v.record_ids[:DRILL_DOWN_LIMIT] if i in found]
+        lines.append(
+            Line(
+                value=v,
+                name=indicator_name(v.indicator),
+                unit=indicator.unit if indicator else "",
+                shown=format_value(v.indicator, v.value),
+                scored=format_value(v.indicator, v.scored),
+                interval=format_interval(v.indicator, v.low, v.high),
+                funnel=funnel_text(v.funnel),
+                records=records,
+                more=max(0, len(v.record_ids) - DRILL_DOWN_LIMIT),
+            )
+        )
+    return render(
+        request,
+        "assessment/subject_detail.html",
+        {
+            "run": subject.run,
+            "subject": subject,
+            "label": subject_label(subject),
+            "group": group_label(subject.group, selectors.group_names(groups=[subject.group])),
+            "final": format_score(subject.final),
+            "base": format_score(subject.base),
+            "coverage": f"{subject.coverage * 100:.0f} %",
+            "lines": lines,
+            "can_list_runs": has_perm(user, Perm.ASSESSMENT_VIEW),
+        },
+    )
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    user = _staff(request, None)
+    subjects = selectors.my_subjects(user=user)
+    rows = [
+        {
+            "subject": s,
+            "label": subject_label(s),
+            "final": format_score(s.final),
+            "base": format_score(s.base),
+        }
+        for s in subjects
+    ]
+    return render(
+        request,
+        "assessment/mine.html",
+        {"rows": rows, "can_list_runs": has_perm(user, Perm.ASSESSMENT_VIEW)},
+    )

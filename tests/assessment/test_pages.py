@@ -1,0 +1,176 @@
+"""Assessment pages through the Django client: who sees which rows, the ranking, funnels and breakdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from civicpulse.accounts import services as org
+from civicpulse.accounts.enums import Role
+from civicpulse.accounts.models import OrgUnit, UnitCategory
+from civicpulse.assessment.models import RunSubject, Scheme, SchemeItem, SchemeVersion
+from civicpulse.assessment.services import run_compute
+from civicpulse.cases import services as cases
+from civicpulse.core import clock
+from civicpulse.evaluations import services as ev
+from tests import factories
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+APPLICANT = cases.Applicant(name="王小明", id_number="110101199003071234", phone="13811112222")
+
+
+def at(day: str, hour: int = 10) -> dt.datetime:
+    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+@pytest.fixture
+def world(county):
+    org.role_assign(actor=None, user=county.approver_a, role=Role.APPROVER, unit=county.dept_a)
+    category = UnitCategory.objects.create(
+        code="approval", name_zh="审批部门", name_en="Approval departments"
+    )
+    OrgUnit.objects.filter(pk__in=[county.dept_a.pk, county.dept_b.pk]).update(category=category)
+    with clock.frozen(at("2025-06-02")):
+        factories.published_service(county, "SVC-1")
+    scheme = Scheme.objects.create(code="depts", name_zh="部门考核", name_en="Departments", subject="unit")
+    version = SchemeVersion.objects.create(
+        scheme=scheme,
+        number=1,
+        status="published",
+        author=county.quality_a,
+        approver=county.leader,
+        created_at=clock.now(),
+        ranking="raw",
+    )
+    for code, weight, rule in (
+        ("on_time_completion_rate", 60, {"kind": "linear", "floor": 0.5, "target": 1.0}),
+        ("good_review_rate", 40, {"kind": "linear", "floor": 0.5, "target": 1.0}),
+    ):
+        SchemeItem.objects.create(
+            version=version, group="approval", indicator=code, weight=weight, rule=rule, min_sample=1
+        )
+    decided = [
+        case_decided(county, "2025-11-03", "2025-11-05"),
+        case_decided(county, "2025-11-04", "2025-11-20"),
+    ]
+    with clock.frozen(at("2025-11-06")):
+        ev.evaluation_submit(
+            case=decided[0],
+            stage="completion",
+            channel="link",
+            rating=ev.Rating(5, {}, []),
+            as_applicant=True,
+        )
+    with clock.frozen(at("2025-12-03", 11)):
+        county.run = run_compute(actor=None, version=version, period="2025-11", cutoff=at("2025-12-03"))
+    county.cases = decided
+    county.subject_a = RunSubject.objects.get(run=county.run, unit=county.dept_a)
+    county.subject_b = RunSubject.objects.get(run=county.run, unit=county.dept_b)
+    return county
+
+
+def case_decided(world, intake: str, decided: str) -> cases.Case:
+    with clock.frozen(at(intake)):
+        case = cases.case_intake(
+            actor=world.window_officer,
+            service_code="SVC-1",
+            channel="hall",
+            applicant=APPLICANT,
+            submitted_positions=[1, 2],
+            window=world.window,
+        )
+        case = cases.case_transition(actor=world.head_a, case=case, transition="accept")
+    with clock.frozen(at(decided)):
+        return cases.case_transition(actor=world.approver_a, case=case, transition="approve")
+
+
+def run_url(world) -> str:
+    return f"/staff/assessment/runs/{world.run.pk}/"
+
+
+def subject_url(world, subject) -> str:
+    return f"/staff/assessment/runs/{world.run.pk}/subjects/{subject.pk}/"
+
+
+def test_an_overseer_sees_the_run_list_with_its_digest_and_subjects(world, client_for):
+    page = client_for(world.leader).get("/staff/assessment/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Departments" in html and "2025-11" in html and world.run.digest[:12] in html
+    assert world.run.digest not in html.replace(f'title="{world.run.digest}"', "")
+    assert page.context["runs"][0].visible == 2
+
+
+def test_the_run_page_ranks_the_group_and_lists_insufficient_units_at_the_end(world, client_for):
+    page = client_for(world.supervisor).get(run_url(world))
+    assert page.status_code == 200
+    html = page.content.decode()
+    (group,) = page.context["groups"]
+    assert group.label == "Approval departments"
+    assert [row.label for row in group.ranked] == ["dept-a unit"]
+    assert [row.label for row in group.unranked] == ["dept-b unit"]
+    assert "50.0 %" in html and "n = 2" in html and "insufficient data" in html
+    assert "Insufficient data: not ranked" in html
+    # One funnel per rate indicator of the group, as inline SVG.
+    assert len(group.funnels) == 2 and html.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 2
+
+
+def test_staff_without_a_right_to_assessments_get_404(world, client_for):
+    client = client_for(world.window_officer)
+    assert client.get("/staff/assessment/").status_code == 404
+    assert client.get(run_url(world)).status_code == 404
+    assert client.get(subject_url(world, world.subject_a)).status_code == 404
+    assert client_for(world.leader).get("/staff/assessment/runs/999999/").status_code == 404
+
+
+def test_a_head_sees_only_their_own_department_in_a_run(world, client_for):
+    client = client_for(world.head_b)
+    assert client.get(subject_url(world, world.subject_a)).status_code == 404
+    page = client.get(run_url(world))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "dept-b unit" in html and "dept-a unit" not in html
+    assert client.get(subject_url(world, world.subject_b)).status_code == 200
+    # A subject of one run cannot be reached through another run's id.
+    assert (
+        client.get(f"/staff/assessment/runs/{world.run.pk + 1}/subjects/{world.subject_b.pk}/").status_code
+        == 404
+    )
+
+
+def test_a_department_head_sees_my_assessment(world, client_for):
+    page = client_for(world.head_a).get("/staff/assessment/mine/")
+    assert page.status_code == 200
+    assert [row["subject"].pk for row in page.context["rows"]] == [world.subject_a.pk]
+    assert "dept-a unit" in page.content.decode() and "dept-b unit" not in page.content.decode()
+    # A newer run of the same scheme replaces the older rows.
+    with clock.frozen(at("2025-12-05")):
+        newer = run_compute(actor=None, version=world.run.version, period="2025-11", cutoff=at("2025-12-03"))
+    page = client_for(world.head_a).get("/staff/assessment/mine/")
+    assert [row["subject"].run_id for row in page.context["rows"]] == [newer.pk]
+
+
+def test_the_breakdown_shows_points_and_links_to_the_records_without_applicant_names(world, client_for):
+    page = client_for(world.leader).get(subject_url(world, world.subject_a))
+    assert page.status_code == 200
+    html = page.content.decode()
+    lines = {line.value.indicator: line for line in page.context["lines"]}
+    assert lines["good_review_rate"].value.points == pytest.approx(40.0)
+    assert "40.00" in html and "0.00" in html
+    for case in world.cases:
+        assert f'href="/staff/cases/{case.number}/"' in html
+    (evaluation,) = lines["good_review_rate"].records
+    assert evaluation.url == "" and "very satisfied" in evaluation.detail
+    assert "王小明" not in html and "小明" not in html and APPLICANT.phone not in html
+
+
+def test_the_run_page_needs_a_bounded_number_of_queries(world, client_for, django_assert_max_num_queries):
+    for day in ("2025-11-10", "2025-11-11", "2025-11-12"):
+        case_decided(world, day, "2025-11-14")
+    with clock.frozen(at("2025-12-04")):
+        run = run_compute(actor=None, version=world.run.version, period="2025-11", cutoff=at("2025-12-04"))
+    client = client_for(world.leader)
+    with django_assert_max_num_queries(10):
+        assert client.get(f"/staff/assessment/runs/{run.pk}/").status_code == 200

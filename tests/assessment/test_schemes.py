@@ -1,0 +1,132 @@
+"""Scheme authoring through the API: live validation, review, publishing by someone else; runs, the lock
+and the payroll export."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from civicpulse.assessment.models import Run, Scheme, SchemeVersion
+from civicpulse.core.models import AuditEvent
+from tests.assessment.test_runs import at, case_decided
+from tests.assessment.test_runs import world as world
+
+GOOD_TABLE = {
+    "items": [
+        {
+            "group": "approval",
+            "indicator": "on_time_completion_rate",
+            "weight": 60,
+            "rule": {"kind": "linear", "floor": 0.5, "target": 1.0},
+            "min_sample": 1,
+        },
+        {
+            "group": "approval",
+            "indicator": "good_review_rate",
+            "weight": 40,
+            "rule": {"kind": "bands", "bands": [[0.95, 1.0], [0.9, 0.8]]},
+            "min_sample": 1,
+        },
+    ]
+}
+
+
+def call(client, method: str, path: str, body=None):
+    return getattr(client, method)(
+        f"/api/v1/assessment{path}",
+        json.dumps(body) if body is not None else None,
+        content_type="application/json",
+    )
+
+
+@pytest.fixture
+def scheme(db):
+    return Scheme.objects.create(
+        code="windows", name_zh="窗口部门", name_en="Window departments", subject="unit"
+    )
+
+
+def test_the_editor_checks_the_tables_live_and_refuses_an_invalid_one(world, scheme, client_for):
+    quality = client_for(world.quality_a)
+    draft = call(quality, "post", "/schemes/windows/versions")
+    assert draft.status_code == 201 and draft.json()["status"] == "draft"
+    version = draft.json()["id"]
+    bad = {"items": [{**GOOD_TABLE["items"][0], "weight": 70}, GOOD_TABLE["items"][1]]}
+    problems = call(quality, "post", f"/versions/{version}/check", bad).json()["problems"]
+    assert len(problems) == 1 and "approval" in problems[0] and "100" in problems[0]
+    refused = call(quality, "put", f"/versions/{version}/items", bad)
+    assert refused.status_code == 422 and refused.json()["code"] == "invalid_weights"
+    assert (
+        call(
+            quality,
+            "put",
+            f"/versions/{version}/items",
+            {"items": [{**GOOD_TABLE["items"][0], "indicator": "no_such_thing"}]},
+        ).status_code
+        == 422
+    )
+    saved = call(quality, "put", f"/versions/{version}/items", GOOD_TABLE)
+    assert saved.status_code == 200 and [i["weight"] for i in saved.json()["items"]] == [40.0, 60.0]
+    assert call(quality, "post", f"/versions/{version}/check", GOOD_TABLE).json() == {"problems": []}
+
+
+def test_a_version_is_published_by_a_leader_who_did_not_write_it(world, scheme, client_for):
+    quality = client_for(world.quality_a)
+    version = call(quality, "post", "/schemes/windows/versions").json()["id"]
+    assert call(quality, "post", f"/versions/{version}/submit").status_code == 422  # no weight table yet
+    call(quality, "put", f"/versions/{version}/items", GOOD_TABLE)
+    assert call(quality, "post", f"/versions/{version}/submit").json()["status"] == "in_review"
+    assert call(quality, "post", f"/versions/{version}/approve").status_code == 403  # quality cannot approve
+    assert call(client_for(world.approver_a), "post", f"/versions/{version}/approve").status_code == 403
+    assert call(quality, "put", f"/versions/{version}/items", GOOD_TABLE).status_code == 409  # not a draft
+    published = call(client_for(world.leader), "post", f"/versions/{version}/approve")
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    assert SchemeVersion.objects.get(pk=version).approver == world.leader
+    # The next draft copies the tables; publishing it retires the first.
+    second = call(quality, "post", "/schemes/windows/versions").json()
+    assert second["number"] == 2 and len(second["items"]) == 2
+    call(quality, "post", f"/versions/{second['id']}/submit")
+    call(client_for(world.leader), "post", f"/versions/{second['id']}/approve")
+    assert SchemeVersion.objects.get(pk=version).status == "retired"
+    assert AuditEvent.objects.filter(action="assessment.scheme.approve").count() == 2
+
+
+def test_the_author_cannot_approve_their_own_version(world, scheme, client_for):
+    leader = client_for(world.leader)
+    world.leader.role_assignments.create(role="quality_officer", unit=world.region)
+    version = call(leader, "post", "/schemes/windows/versions").json()["id"]
+    call(leader, "put", f"/versions/{version}/items", GOOD_TABLE)
+    call(leader, "post", f"/versions/{version}/submit")
+    refused = call(leader, "post", f"/versions/{version}/approve")
+    assert refused.status_code == 403 and refused.json()["code"] == "approver_is_author"
+
+
+def test_a_run_is_computed_finalized_once_and_exported_for_payroll(world, client_for):
+    case_decided(world, "2025-11-03", "2025-11-05")
+    quality = client_for(world.quality_a)
+    created = call(
+        quality,
+        "post",
+        "/runs",
+        {"scheme": "depts", "period": "2025-11", "cutoff": at("2025-12-03").isoformat()},
+    )
+    assert created.status_code == 201 and created.json()["status"] == "computed"
+    run = created.json()["id"]
+    assert call(quality, "post", f"/runs/{run}/finalize").status_code == 403  # leaders lock runs
+    leader = client_for(world.leader)
+    assert call(leader, "post", f"/runs/{run}/finalize").json()["status"] == "finalized"
+    assert call(leader, "post", f"/runs/{run}/finalize").status_code == 409
+    export = leader.get(f"/api/v1/assessment/runs/{run}/export.csv")
+    lines = export.content.decode("utf-8-sig").splitlines()
+    assert export["Content-Type"].startswith("text/csv") and len(lines) == 3  # header, dept-a, dept-b
+    assert any(line.startswith("approval,dept-a,") for line in lines)
+    assert client_for(world.approver_a).get(f"/api/v1/assessment/runs/{run}/export.csv").status_code == 403
+    assert Run.objects.get(pk=run).finalized_by == world.leader
+
+
+def test_the_indicator_library_is_listed_in_both_languages(world, client_for):
+    indicators = client_for(world.quality_a).get("/api/v1/assessment/indicators").json()
+    codes = {i["code"] for i in indicators}
+    assert {"good_review_rate", "on_time_completion_rate", "speed_adjusted", "p90_wait"} <= codes
+    assert all(i["name_zh"] and i["name_en"] for i in indicators)
