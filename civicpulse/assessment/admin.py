@@ -1,10 +1,7 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
 from civicpulse.assessment.models import Run, Scheme, SchemeVersion
-from civicpulse.core.admin_mixins import AuditedAdmin
+from civicpulse.core.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(Scheme)
@@ -14,19 +11,8 @@ class SchemeAdmin(AuditedAdmin):
     list_display = ["code", "name_zh", "name_en", "subject"]
 
 
-class _ReadOnly(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(SchemeVersion)
-class SchemeVersionAdmin(_ReadOnly):
+class SchemeVersionAdmin(ReadOnlyAdmin):
     """Read-only: versions change only through their life cycle (author, then an approver)."""
 
     list_display = ["scheme", "number", "status", "period_kind", "author", "approver", "published_at"]
@@ -34,7 +20,7 @@ class SchemeVersionAdmin(_ReadOnly):
 
 
 @admin.register(Run)
-class RunAdmin(_ReadOnly):
+class RunAdmin(ReadOnlyAdmin):
     """Read-only: a run is an immutable snapshot; a correction is a new run."""
 
     list_display = ["version", "period", "number", "status", "cutoff", "digest"]

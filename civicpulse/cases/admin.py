@@ -1,14 +1,13 @@
 from typing import Any
 
 from django.contrib import admin
-from django.http import HttpRequest
 
 from civicpulse.cases.models import Case, QueueLine
-from civicpulse.core.admin_mixins import AuditedAdmin
+from civicpulse.core.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(ReadOnlyAdmin):
     """Read-only: cases change only through the state machine, which checks roles and writes the audit."""
 
     list_display = ["number", "service", "status", "sla_state", "due_date", "responsible_unit"]
@@ -16,15 +15,6 @@ class CaseAdmin(admin.ModelAdmin):
     search_fields = ["number"]
     list_select_related = ["service", "responsible_unit"]
     exclude = ["applicant_name", "applicant_id_number", "applicant_phone", "applicant_email"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(QueueLine)

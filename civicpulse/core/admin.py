@@ -1,9 +1,6 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
-from civicpulse.core.admin_mixins import AuditedAdmin
+from civicpulse.core.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 from civicpulse.core.models import AuditEvent, CalendarOverride, WorkCalendar
 
 
@@ -21,17 +18,8 @@ class WorkCalendarAdmin(AuditedAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["occurred_at", "action", "actor", "target_type", "target_label"]
     list_filter = ["action"]
     search_fields = ["action", "target_label", "target_id"]
     date_hierarchy = "occurred_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

@@ -83,3 +83,17 @@ def _own_unit(obj: Any) -> Any:
 
     unit = getattr(obj, "unit", None)
     return unit if isinstance(unit, OrgUnit) else None
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that change only through their services (which check roles and write the audit):
+    the back office may look, never add, edit or delete."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

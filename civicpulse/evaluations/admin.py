@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.http import HttpRequest
 
-from civicpulse.core.admin_mixins import AuditedAdmin
+from civicpulse.core.admin_mixins import AuditedAdmin, ReadOnlyAdmin
 from civicpulse.evaluations.models import Evaluation, IndicatorTemplate, Integration
 
 
@@ -52,7 +52,7 @@ class IntegrationAdmin(AuditedAdmin):
 
 
 @admin.register(Evaluation)
-class EvaluationAdmin(admin.ModelAdmin):
+class EvaluationAdmin(ReadOnlyAdmin):
     """Read-only: ratings are never edited or deleted; exclusion goes through review or appeal."""
 
     list_display = ["case", "stage", "channel", "level", "grade", "status", "submitted_at"]
@@ -60,12 +60,3 @@ class EvaluationAdmin(admin.ModelAdmin):
     search_fields = ["case__number"]
     list_select_related = ["case"]
     exclude = ["evaluator_phone", "evaluator", "ip", "device"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

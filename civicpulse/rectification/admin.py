@@ -1,26 +1,11 @@
-from typing import Any
-
 from django.contrib import admin
-from django.http import HttpRequest
 
+from civicpulse.core.admin_mixins import ReadOnlyAdmin
 from civicpulse.rectification.models import Appeal, RectificationOrder
 
 
-class _ReadOnly(admin.ModelAdmin):
-    """Orders and appeals change only through the services, which check roles and write the audit."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
 @admin.register(RectificationOrder)
-class RectificationOrderAdmin(_ReadOnly):
+class RectificationOrderAdmin(ReadOnlyAdmin):
     list_display = [
         "pk",
         "unit",
@@ -39,7 +24,7 @@ class RectificationOrderAdmin(_ReadOnly):
 
 
 @admin.register(Appeal)
-class AppealAdmin(_ReadOnly):
+class AppealAdmin(ReadOnlyAdmin):
     list_display = ["pk", "order", "kind", "status", "filed_by", "filed_at", "decided_by", "decided_at"]
     list_filter = ["status", "kind"]
     search_fields = ["order__evaluation__case__number"]

@@ -2,58 +2,21 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from zoneinfo import ZoneInfo
-
 import pytest
 
-from civicpulse.accounts import services as org
-from civicpulse.accounts.enums import Role
-from civicpulse.accounts.models import OrgUnit, UnitCategory
-from civicpulse.assessment.models import RunSubject, Scheme, SchemeItem, SchemeVersion
+from civicpulse.assessment.models import RunSubject
 from civicpulse.assessment.services import run_compute
-from civicpulse.cases import services as cases
 from civicpulse.core import clock
 from civicpulse.evaluations import services as ev
-from tests import factories
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-APPLICANT = cases.Applicant(name="王小明", id_number="110101199003071234", phone="13811112222")
-
-
-def at(day: str, hour: int = 10) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+from tests.assessment.conftest import APPLICANT, at, case_decided
 
 
 @pytest.fixture
-def world(county):
-    org.role_assign(actor=None, user=county.approver_a, role=Role.APPROVER, unit=county.dept_a)
-    category = UnitCategory.objects.create(
-        code="approval", name_zh="审批部门", name_en="Approval departments"
-    )
-    OrgUnit.objects.filter(pk__in=[county.dept_a.pk, county.dept_b.pk]).update(category=category)
-    with clock.frozen(at("2025-06-02")):
-        factories.published_service(county, "SVC-1")
-    scheme = Scheme.objects.create(code="depts", name_zh="部门考核", name_en="Departments", subject="unit")
-    version = SchemeVersion.objects.create(
-        scheme=scheme,
-        number=1,
-        status="published",
-        author=county.quality_a,
-        approver=county.leader,
-        created_at=clock.now(),
-        ranking="raw",
-    )
-    for code, weight, rule in (
-        ("on_time_completion_rate", 60, {"kind": "linear", "floor": 0.5, "target": 1.0}),
-        ("good_review_rate", 40, {"kind": "linear", "floor": 0.5, "target": 1.0}),
-    ):
-        SchemeItem.objects.create(
-            version=version, group="approval", indicator=code, weight=weight, rule=rule, min_sample=1
-        )
+def world(world):
+    """The shared county, with two November cases (one on time, one late), a rating and a run."""
     decided = [
-        case_decided(county, "2025-11-03", "2025-11-05"),
-        case_decided(county, "2025-11-04", "2025-11-20"),
+        case_decided(world, "2025-11-03", "2025-11-05"),
+        case_decided(world, "2025-11-04", "2025-11-20"),
     ]
     with clock.frozen(at("2025-11-06")):
         ev.evaluation_submit(
@@ -64,26 +27,11 @@ def world(county):
             as_applicant=True,
         )
     with clock.frozen(at("2025-12-03", 11)):
-        county.run = run_compute(actor=None, version=version, period="2025-11", cutoff=at("2025-12-03"))
-    county.cases = decided
-    county.subject_a = RunSubject.objects.get(run=county.run, unit=county.dept_a)
-    county.subject_b = RunSubject.objects.get(run=county.run, unit=county.dept_b)
-    return county
-
-
-def case_decided(world, intake: str, decided: str) -> cases.Case:
-    with clock.frozen(at(intake)):
-        case = cases.case_intake(
-            actor=world.window_officer,
-            service_code="SVC-1",
-            channel="hall",
-            applicant=APPLICANT,
-            submitted_positions=[1, 2],
-            window=world.window,
-        )
-        case = cases.case_transition(actor=world.head_a, case=case, transition="accept")
-    with clock.frozen(at(decided)):
-        return cases.case_transition(actor=world.approver_a, case=case, transition="approve")
+        world.run = run_compute(actor=None, version=world.version, period="2025-11", cutoff=at("2025-12-03"))
+    world.cases = decided
+    world.subject_a = RunSubject.objects.get(run=world.run, unit=world.dept_a)
+    world.subject_b = RunSubject.objects.get(run=world.run, unit=world.dept_b)
+    return world
 
 
 def run_url(world) -> str:

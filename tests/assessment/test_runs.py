@@ -4,76 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
 from django.utils import translation
 
-from civicpulse.accounts import services as org
-from civicpulse.accounts.enums import Role
-from civicpulse.accounts.models import OrgUnit, UnitCategory
 from civicpulse.assessment.facts import period_bounds
-from civicpulse.assessment.models import Run, RunSubject, RunValue, Scheme, SchemeItem, SchemeVersion
+from civicpulse.assessment.models import Run, RunSubject, RunValue, SchemeVersion
 from civicpulse.assessment.services import run_compute
 from civicpulse.cases import services as cases
 from civicpulse.core import clock
 from civicpulse.core.errors import Conflict, ValidationFailed
 from civicpulse.evaluations import services as ev
-from tests import factories
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-APPLICANT = cases.Applicant(name="王小明", id_number="110101199003071234", phone="13811112222")
-
-
-def at(day: str, hour: int = 10) -> dt.datetime:
-    return dt.datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
-
-
-@pytest.fixture
-def world(county):
-    org.role_assign(actor=None, user=county.approver_a, role=Role.APPROVER, unit=county.dept_a)
-    category = UnitCategory.objects.create(
-        code="approval", name_zh="审批部门", name_en="Approval departments"
-    )
-    OrgUnit.objects.filter(pk__in=[county.dept_a.pk, county.dept_b.pk]).update(category=category)
-    with clock.frozen(at("2025-06-02")):
-        factories.published_service(county, "SVC-1")
-    scheme = Scheme.objects.create(code="depts", name_zh="部门考核", name_en="Departments", subject="unit")
-    # Scheme authoring (editor, review, publishing) is not built yet: the version is set up directly.
-    version = SchemeVersion.objects.create(
-        scheme=scheme,
-        number=1,
-        status="published",
-        author=county.quality_a,
-        approver=county.leader,
-        created_at=clock.now(),
-        ranking="raw",
-    )
-    for code, weight, rule in (
-        ("on_time_completion_rate", 60, {"kind": "linear", "floor": 0.5, "target": 1.0}),
-        ("good_review_rate", 40, {"kind": "linear", "floor": 0.5, "target": 1.0}),
-    ):
-        SchemeItem.objects.create(
-            version=version, group="approval", indicator=code, weight=weight, rule=rule, min_sample=1
-        )
-    county.version = version
-    return county
-
-
-def case_decided(world, intake: str, decided: str) -> cases.Case:
-    with clock.frozen(at(intake)):
-        case = cases.case_intake(
-            actor=world.window_officer,
-            service_code="SVC-1",
-            channel="hall",
-            applicant=APPLICANT,
-            submitted_positions=[1, 2],
-            window=world.window,
-        )
-        case = cases.case_transition(actor=world.head_a, case=case, transition="accept")
-    with clock.frozen(at(decided)):
-        return cases.case_transition(actor=world.approver_a, case=case, transition="approve")
+from tests.assessment.conftest import at, case_accepted, case_decided
 
 
 @pytest.mark.parametrize(
@@ -100,19 +43,7 @@ def test_a_malformed_period_is_refused(label):
 def test_a_run_scores_the_category_from_the_facts_and_reproduces_exactly(world):
     on_time = case_decided(world, "2025-11-03", "2025-11-05")  # promised 5 working days: on time
     case_decided(world, "2025-11-04", "2025-11-20")  # 12 working days: late
-    with clock.frozen(at("2025-11-28")):  # still open at the cut-off; decided after it
-        pending = cases.case_transition(
-            actor=world.head_a,
-            case=cases.case_intake(
-                actor=world.window_officer,
-                service_code="SVC-1",
-                channel="hall",
-                applicant=APPLICANT,
-                submitted_positions=[1, 2],
-                window=world.window,
-            ),
-            transition="accept",
-        )
+    pending = case_accepted(world, "2025-11-28")  # still open at the cut-off; decided after it
     with clock.frozen(at("2025-11-06")):
         ev.evaluation_submit(
             case=on_time, stage="completion", channel="link", rating=ev.Rating(5, {}, []), as_applicant=True

@@ -9,8 +9,7 @@ import pytest
 
 from civicpulse.assessment.models import Run, Scheme, SchemeVersion
 from civicpulse.core.models import AuditEvent
-from tests.assessment.test_runs import at, case_decided
-from tests.assessment.test_runs import world as world
+from tests.assessment.conftest import at, case_decided
 
 GOOD_TABLE = {
     "items": [
