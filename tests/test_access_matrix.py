@@ -57,6 +57,7 @@ CASE_VIEWERS = frozenset({"admin", "head_a", "quality_a", "window_officer", "sup
 AUDITORS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "leader"})
 # The test case's intake was at window-1 of the hall: its rating belongs to the window's subtree.
 WINDOW_VIEWERS = frozenset({"admin", "window_officer", "supervisor", "leader"})
+ASSESSMENT_READERS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "leader"})
 
 
 def version_of(code: str, number: int):
@@ -165,6 +166,9 @@ def operations(ids: dict[str, int]) -> list[Op]:
         ),
         Op("evaluation page", "GET", f"/staff/evaluations/{ids['evaluation']}/", WINDOW_VIEWERS, page=True),
         Op("evaluation list page", "GET", "/staff/evaluations/", ALL_STAFF, page=True),
+        Op("assessment runs", "GET", "/api/v1/assessment/runs", ASSESSMENT_READERS),
+        Op("indicator library", "GET", "/api/v1/assessment/indicators", ALL_STAFF | {"citizen"}),
+        Op("assessment run list page", "GET", "/staff/assessment/", ASSESSMENT_READERS, page=True),
         Op("portal home", "GET", "/", EVERYONE, page=True),
         Op("case tracking page", "GET", "/track/", EVERYONE, page=True),
         Op("hall screen", "GET", "/halls/hall/board/", EVERYONE, page=True),
