@@ -447,3 +447,45 @@ def run_export_rows(*, run: Run) -> list[list[str]]:
             ]
         )
     return rows
+
+
+# --- routine runs ------------------------------------------------------------------------------------------
+
+
+def previous_period(kind: str, today: dt.date) -> str:
+    """The last whole period of a kind before `today`: the month, quarter or year just ended."""
+    if kind == "month":
+        last = today.replace(day=1) - dt.timedelta(days=1)
+        return f"{last:%Y-%m}"
+    if kind == "quarter":
+        quarter = (today.month - 1) // 3  # the current quarter's index 0..3; the previous one ends before it
+        year = today.year if quarter else today.year - 1
+        return f"{year}-Q{quarter or 4}"
+    return str(today.year - 1)
+
+
+def routine_runs(*, today: dt.date | None = None) -> list[Run]:
+    """Run each published scheme for the period just ended, once, from the Nth working day of the month
+    after it (setting ROUTINE_RUN_WORKING_DAY, default 3: late records have settled by then). Idempotent:
+    a period that already has a run is left alone; manual re-runs are new run versions."""
+    from civicpulse.core.calendars import official_cn_calendar
+    from civicpulse.core.workdays import add_working_days
+
+    today = today or clock.today()
+    calendar = official_cn_calendar()
+    first = today.replace(day=1)
+    nth = int(str(settings.CIVICPULSE["ROUTINE_RUN_WORKING_DAY"]))
+    start_day = add_working_days(calendar, first - dt.timedelta(days=1), nth)
+    if today < start_day:
+        return []
+    done = []
+    for version in SchemeVersion.objects.filter(status=SchemeStatus.PUBLISHED, scheme__subject=Subject.UNIT):
+        period = previous_period(version.period_kind, today)
+        period_end = period_bounds(period)[1]
+        # A quarter or year is run in the month right after it ends, not in every later month.
+        if (period_end + dt.timedelta(days=1)).replace(day=1) != first:
+            continue
+        if Run.objects.filter(version=version, period=period).exists():
+            continue
+        done.append(run_compute(actor=None, version=version, period=period))
+    return done

@@ -15,6 +15,7 @@ from civicpulse.core import clock
 
 @task()
 def sla_scan_task() -> dict[str, int]:
+    from civicpulse.assessment.services import routine_runs
     from civicpulse.evaluations.services import invitations_send
     from civicpulse.rectification.services import rectification_scan
 
@@ -22,6 +23,7 @@ def sla_scan_task() -> dict[str, int]:
         result = services.sla_scan()
         result.update({f"rectification_{k}": v for k, v in rectification_scan().items()})
         result["invitations"] = invitations_send()
+        result["assessment_runs"] = len(routine_runs())
         return result
     finally:
         # The scan schedules its own next run, so one worker keeps it going with no cron.

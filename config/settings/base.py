@@ -169,6 +169,8 @@ CIVICPULSE = {
     "REPEATED_BAD_REVIEWS": 3,
     # Hall waits: the share served within this many minutes is an indicator (domain.md §6).
     "WAIT_TARGET_MINUTES": 20,
+    # Routine assessment runs start on this working day of the month after the period (domain.md §7).
+    "ROUTINE_RUN_WORKING_DAY": 3,
 }
 
 # Outgoing mail for civicpulse.core.notify.EmailChannel (an intranet relay, typically).

@@ -108,3 +108,39 @@ def test_the_command_runs_a_scheme_and_reports_it(world):
             "assess", "run", "--scheme", "depts", "--period", "2025-11", stdout=out, stderr=StringIO()
         )
     assert "2 subjects" in out.getvalue() and Run.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "today", "period"),
+    [
+        ("month", "2025-12-03", "2025-11"),
+        ("month", "2026-01-05", "2025-12"),
+        ("quarter", "2026-01-06", "2025-Q4"),
+        ("quarter", "2025-10-09", "2025-Q3"),
+        ("quarter", "2025-12-03", "2025-Q3"),
+        ("year", "2026-01-06", "2025"),
+    ],
+)
+def test_the_period_just_ended(kind, today, period):
+    from civicpulse.assessment.services import previous_period
+
+    assert previous_period(kind, dt.date.fromisoformat(today)) == period
+
+
+def test_routine_runs_start_on_the_third_working_day_after_the_period_and_run_once(world):
+    from civicpulse.assessment.services import routine_runs
+
+    case_decided(world, "2025-11-03", "2025-11-05")
+    with clock.frozen(at("2025-12-02")):  # Monday 1st and Tuesday 2nd: the 2nd working day
+        assert routine_runs() == []
+    with clock.frozen(at("2025-12-03")):
+        [run] = routine_runs()
+        assert run.period == "2025-11" and run.cutoff == at("2025-12-03")
+    with clock.frozen(at("2025-12-04")):
+        assert routine_runs() == []
+    # A quarterly scheme is run in the month after its quarter only.
+    SchemeVersion.objects.filter(pk=world.version.pk).update(period_kind="quarter")
+    with clock.frozen(at("2025-12-05")):
+        assert routine_runs() == []
+    with clock.frozen(at("2026-01-06")):
+        assert [r.period for r in routine_runs()] == ["2025-Q4"]

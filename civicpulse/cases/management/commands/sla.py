@@ -1,5 +1,5 @@
 """`civicpulse sla scan`: the time-driven work the worker also runs (safe to run repeatedly): case time
-limits, rectification deadlines of bad reviews, and the invitations to rate."""
+limits, rectification deadlines of bad reviews, the invitations to rate, and routine assessment runs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from civicpulse.assessment.services import routine_runs
 from civicpulse.cases.services import sla_scan
 from civicpulse.evaluations.services import invitations_send
 from civicpulse.rectification.services import rectification_scan
@@ -38,3 +39,5 @@ class Command(BaseCommand):
             % orders
         )
         self.stdout.write(_("Invitations sent: %(count)s.") % {"count": invitations_send()})
+        runs = routine_runs()
+        self.stdout.write(_("Routine assessment runs: %(count)s.") % {"count": len(runs)})
