@@ -13,11 +13,14 @@ from civicpulse.accounts.permissions import Perm, require_perm
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import services
 from civicpulse.assessment.enums import SchemeStatus
-from civicpulse.assessment.models import Run, Scheme, SchemeVersion
+from civicpulse.assessment.models import ReviewRequest, Run, RunSubject, Scheme, SchemeVersion
 from civicpulse.assessment.schemas import (
     IndicatorOut,
     ItemsIn,
     ProblemsOut,
+    ReviewAnswerIn,
+    ReviewIn,
+    ReviewOut,
     RunIn,
     RunOut,
     VersionOut,
@@ -120,3 +123,37 @@ def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="assessment-{run.period}-{run.pk}.csv"'
     return response
+
+
+@router.post(
+    "/runs/{run_id}/subjects/{subject_id}/review-requests",
+    response={201: ReviewOut, **ERRORS},
+    summary="Ask for a review of a result",
+)
+def review_request(
+    request: HttpRequest, run_id: int, subject_id: int, payload: ReviewIn
+) -> Status[ReviewRequest]:
+    subject = RunSubject.objects.filter(pk=subject_id, run_id=run_id).first()
+    if subject is None:
+        raise NotFound()
+    return Status(201, services.review_request(actor=_user(request), subject=subject, reason=payload.reason))
+
+
+@router.get(
+    "/review-requests", response={200: list[ReviewOut], **ERRORS}, summary="Review requests to answer"
+)
+def review_list(request: HttpRequest) -> Any:
+    require_perm(request.user, Perm.ASSESSMENT_APPROVE)
+    return (
+        ReviewRequest.objects.filter(status="pending").select_related("subject").order_by("answer_due", "pk")
+    )
+
+
+@router.post("/review-requests/{request_id}/answer", response={200: ReviewOut, **ERRORS})
+def review_answer(request: HttpRequest, request_id: int, payload: ReviewAnswerIn) -> ReviewRequest:
+    review = ReviewRequest.objects.filter(pk=request_id).first()
+    if review is None:
+        raise NotFound()
+    return services.review_answer(
+        actor=_user(request), request=review, correct=payload.correct, answer=payload.answer
+    )

@@ -6,6 +6,11 @@ register_actions(
     {
         "assessment.run.computed": _("%(actor)s computed assessment run %(target)s (%(subjects)s subjects)."),
         "assessment.run.finalized": _("%(actor)s finalized assessment run %(target)s."),
+        "assessment.review.requested": _(
+            "%(actor)s asked for a review of a result in %(target)s: %(reason)s"
+        ),
+        "assessment.review.corrected": _("%(actor)s corrected %(target)s after a review: %(reason)s"),
+        "assessment.review.rejected": _("%(actor)s kept a result of %(target)s after a review: %(reason)s"),
         "assessment.scheme.drafted": _("%(actor)s started version %(target)s."),
         "assessment.scheme.edited": _("%(actor)s edited the weight tables of %(target)s (%(items)s rows)."),
         "assessment.scheme.submit": _("%(actor)s submitted %(target)s for review."),

@@ -234,3 +234,53 @@ class RunValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.indicator}={self.value}"
+
+
+class ReviewRequest(models.Model):
+    """A unit or person asks the committee to review their result; a correction is a new run version."""
+
+    subject = models.ForeignKey(RunSubject, on_delete=models.PROTECT, related_name="review_requests")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("requested by"), on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    requested_at = models.DateTimeField(_("requested"))
+    answer_due = models.DateField(_("answer due"))
+    status = models.CharField(_("status"), max_length=10, default="pending")
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("answered by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+    correction = models.ForeignKey(
+        Run,
+        verbose_name=_("corrected run"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("review request")
+        verbose_name_plural = _("review requests")
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject"],
+                condition=Q(status="pending"),
+                name="review_request_one_pending_per_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "corrected", "rejected"]),
+                name="review_request_status_known",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.status}"

@@ -82,3 +82,35 @@ class RunOut(Schema):
     @staticmethod
     def resolve_version(obj: Any) -> int:
         return int(obj.version.number)
+
+
+class ReviewIn(Schema):
+    reason: str = Field(..., max_length=4000)
+
+
+class ReviewAnswerIn(Schema):
+    correct: bool
+    answer: str = Field(..., max_length=4000)
+
+
+class ReviewOut(Schema):
+    id: int
+    run: int
+    subject: int
+    status: str
+    reason: str
+    answer: str
+    answer_due: dt.date
+    correction: int | None
+
+    @staticmethod
+    def resolve_run(obj: Any) -> int:
+        return int(obj.subject.run_id)
+
+    @staticmethod
+    def resolve_subject(obj: Any) -> int:
+        return int(obj.subject_id)
+
+    @staticmethod
+    def resolve_correction(obj: Any) -> int | None:
+        return obj.correction_id

@@ -16,17 +16,27 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from civicpulse.accounts.enums import Role
 from civicpulse.accounts.models import OrgUnit, User
-from civicpulse.accounts.permissions import Perm, has_perm
+from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import scoring
 from civicpulse.assessment.enums import Grade, RunStatus, SchemeStatus, Subject
 from civicpulse.assessment.facts import Facts, load, period_bounds, period_kind_of, unit_resolver
-from civicpulse.assessment.models import Run, RunSubject, RunValue, Scheme, SchemeItem, SchemeVersion
+from civicpulse.assessment.models import (
+    ReviewRequest,
+    Run,
+    RunSubject,
+    RunValue,
+    Scheme,
+    SchemeItem,
+    SchemeVersion,
+)
 from civicpulse.assessment.transitions import TRANSITIONS
+from civicpulse.cases.services import holds_role
 from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
-from civicpulse.core.errors import Conflict, Forbidden, ValidationFailed
+from civicpulse.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
 Progress = Callable[[int, int], None]
 
@@ -489,3 +499,77 @@ def routine_runs(*, today: dt.date | None = None) -> list[Run]:
             continue
         done.append(run_compute(actor=None, version=version, period=period))
     return done
+
+
+# --- review requests ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def review_request(*, actor: User, subject: RunSubject, reason: str) -> ReviewRequest:
+    """The head of an assessed unit (or the assessed person) asks for a review of a finalized result."""
+    subject = RunSubject.objects.select_related("run", "unit").get(pk=subject.pk)
+    run = subject.run
+    own = subject.staff_id == actor.pk or (
+        subject.unit is not None
+        and has_perm_on_unit(actor, Perm.ASSESSMENT_VIEW, subject.unit)
+        and holds_role(actor, frozenset({Role.DEPARTMENT_HEAD}), [subject.unit])
+    )
+    if not own:
+        raise NotFound()
+    if run.status != RunStatus.FINALIZED or run.finalized_at is None:
+        raise Conflict(_("Only a finalized result is reviewed."), code="run_not_finalized")
+    days = int(str(settings.CIVICPULSE["REVIEW_REQUEST_DAYS"]))
+    if clock.now() > run.finalized_at + dt.timedelta(days=days):
+        raise Conflict(
+            _("A review is asked for within %(days)s days of the result being finalized.") % {"days": days},
+            code="review_too_late",
+        )
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason."), code="reason_required")
+    if ReviewRequest.objects.filter(subject=subject, status="pending").exists():
+        raise Conflict(_("A review of this result is already pending."), code="review_pending")
+    request = ReviewRequest.objects.create(
+        subject=subject,
+        requested_by=actor,
+        reason=reason.strip(),
+        requested_at=clock.now(),
+        answer_due=clock.today() + dt.timedelta(days=int(str(settings.CIVICPULSE["REVIEW_ANSWER_DAYS"]))),
+    )
+    audit_record(
+        actor=actor, action="assessment.review.requested", target=run, data={"reason": request.reason}
+    )
+    return request
+
+
+@transaction.atomic
+def review_answer(*, actor: User, request: ReviewRequest, correct: bool, answer: str) -> ReviewRequest:
+    """The committee answers with a reason; a correction recomputes the period as a new run version that
+    replaces the old one (which stays, never edited)."""
+    _require(actor, Perm.ASSESSMENT_APPROVE)
+    request = (
+        ReviewRequest.objects.select_for_update().select_related("subject__run__version").get(pk=request.pk)
+    )
+    if request.status != "pending":
+        raise Conflict(_("This review request has been answered."), code="review_answered")
+    if request.requested_by_id == actor.pk:
+        raise Forbidden(_("Nobody answers their own review request."), code="answer_own_request")
+    if not answer.strip():
+        raise ValidationFailed(_("Give the reason."), code="reason_required")
+    old = request.subject.run
+    if correct:
+        correction = run_compute(actor=actor, version=old.version, period=old.period)
+        correction.supersedes = old
+        correction.save(update_fields=["supersedes"])
+        request.correction = correction
+    request.status = "corrected" if correct else "rejected"
+    request.answered_by = actor
+    request.answered_at = clock.now()
+    request.answer = answer.strip()
+    request.save()
+    audit_record(
+        actor=actor,
+        action=f"assessment.review.{request.status}",
+        target=old,
+        data={"reason": request.answer},
+    )
+    return request

@@ -171,6 +171,9 @@ CIVICPULSE = {
     "WAIT_TARGET_MINUTES": 20,
     # Routine assessment runs start on this working day of the month after the period (domain.md §7).
     "ROUTINE_RUN_WORKING_DAY": 3,
+    # Review requests: asked within this many days of finalizing, answered within as many (domain.md §7).
+    "REVIEW_REQUEST_DAYS": 10,
+    "REVIEW_ANSWER_DAYS": 10,
 }
 
 # Outgoing mail for civicpulse.core.notify.EmailChannel (an intranet relay, typically).

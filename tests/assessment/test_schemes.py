@@ -129,3 +129,44 @@ def test_the_indicator_library_is_listed_in_both_languages(world, client_for):
     codes = {i["code"] for i in indicators}
     assert {"good_review_rate", "on_time_completion_rate", "speed_adjusted", "p90_wait"} <= codes
     assert all(i["name_zh"] and i["name_en"] for i in indicators)
+
+
+def test_a_head_asks_for_a_review_within_ten_days_and_a_correction_is_a_new_run(world, client_for):
+    from civicpulse.assessment.models import ReviewRequest, RunSubject
+    from civicpulse.core import clock
+
+    case_decided(world, "2025-11-03", "2025-11-05")
+    with clock.frozen(at("2025-12-03")):
+        run = call(
+            client_for(world.quality_a), "post", "/runs", {"scheme": "depts", "period": "2025-11"}
+        ).json()
+    subject = RunSubject.objects.get(run_id=run["id"], unit=world.dept_a)
+    path = f"/runs/{run['id']}/subjects/{subject.pk}/review-requests"
+    head = client_for(world.head_a)
+    early = call(head, "post", path, {"reason": "A case was counted twice."})
+    assert early.status_code == 409 and early.json()["code"] == "run_not_finalized"
+    with clock.frozen(at("2025-12-04")):
+        call(client_for(world.leader), "post", f"/runs/{run['id']}/finalize")
+    assert call(client_for(world.head_b), "post", path, {"reason": "Not mine."}).status_code == 404
+    with clock.frozen(at("2025-12-15")):
+        late = call(head, "post", path, {"reason": "Too late."})
+        assert late.status_code == 409 and late.json()["code"] == "review_too_late"
+    with clock.frozen(at("2025-12-10")):
+        asked = call(head, "post", path, {"reason": "A case was counted twice."})
+        assert asked.status_code == 201 and asked.json()["answer_due"] == "2025-12-20"
+        assert call(head, "post", path, {"reason": "Again."}).json()["code"] == "review_pending"
+        review = asked.json()["id"]
+        assert [r["id"] for r in call(client_for(world.leader), "get", "/review-requests").json()] == [review]
+        refused = call(head, "post", f"/review-requests/{review}/answer", {"correct": True, "answer": "x"})
+        assert refused.status_code == 403
+        answered = call(
+            client_for(world.leader),
+            "post",
+            f"/review-requests/{review}/answer",
+            {"correct": True, "answer": "Recomputed with the corrected record."},
+        )
+    assert answered.status_code == 200 and answered.json()["status"] == "corrected"
+    correction = Run.objects.get(pk=answered.json()["correction"])
+    assert correction.supersedes_id == run["id"] and correction.number == 2
+    assert Run.objects.get(pk=run["id"]).status == "finalized"  # the old run stays as it was
+    assert ReviewRequest.objects.get().answered_by == world.leader
