@@ -114,6 +114,31 @@ def run_finalize(request: HttpRequest, run_id: int) -> Run:
     return services.run_finalize(actor=_user(request), run=_run(request, run_id))
 
 
+@router.get("/runs/{run_id}/export.xlsx", summary="Grades and incentive coefficients for payroll (XLSX)")
+def run_export_xlsx(request: HttpRequest, run_id: int) -> HttpResponse:
+    import xlsxwriter
+
+    run = _run(request, run_id)
+    buffer = io.BytesIO()
+    # In memory: a run has at most a few thousand rows, and nothing is left on disk.
+    workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
+    sheet = workbook.add_worksheet(run.period)
+    bold = workbook.add_format({"bold": True})
+    rows = services.run_export_rows(run=run)
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            number = r > 0 and c in (3, 4, 6) and value != ""
+            sheet.write(r, c, float(value) if number else value, bold if r == 0 else None)
+    sheet.freeze_panes(1, 0)
+    sheet.set_column(0, 6, 16)
+    workbook.close()
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="assessment-{run.period}-{run.pk}.xlsx"'
+    return response
+
+
 @router.get("/runs/{run_id}/export.csv", summary="Grades and incentive coefficients for payroll (CSV)")
 def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run(request, run_id)

@@ -121,6 +121,14 @@ def test_a_run_is_computed_finalized_once_and_exported_for_payroll(world, client
     assert export["Content-Type"].startswith("text/csv") and len(lines) == 3  # header, dept-a, dept-b
     assert any(line.startswith("approval,dept-a,") for line in lines)
     assert client_for(world.approver_a).get(f"/api/v1/assessment/runs/{run}/export.csv").status_code == 403
+    xlsx = leader.get(f"/api/v1/assessment/runs/{run}/export.xlsx")
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(xlsx.content)) as book:
+        strings = book.read("xl/sharedStrings.xml").decode()
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "dept-a" in strings and "approval" in strings and sheet.count("<row ") == 3
     assert Run.objects.get(pk=run).finalized_by == world.leader
 
 
