@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import os
 import shutil
 import signal
@@ -196,6 +197,23 @@ def timed_load(step: Callable[[http.client.HTTPConnection], int], seconds: float
     if errors:
         raise RuntimeError(repr(errors[0]))
     return Run(len(latencies), seconds, latencies)
+
+
+def ticket_step(hall: str) -> Callable[[http.client.HTTPConnection], int]:
+    """The reference write of the HTTP benchmarks: one hall queue ticket, a one-row insert."""
+
+    def ticket(conn: http.client.HTTPConnection) -> int:
+        conn.request(
+            "POST",
+            f"/api/v1/halls/{hall}/tickets",
+            json.dumps({"prefix": "A"}),
+            {"Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        response.read()
+        return response.status
+
+    return ticket
 
 
 def load(step: Callable[[http.client.HTTPConnection], int], seconds: float, clients: int) -> float:

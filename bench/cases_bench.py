@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import PORT, ROOT, arguments, demo_server, load, query
+from _server import PORT, ROOT, arguments, demo_server, load, query, ticket_step
 
 
 class Session:
@@ -90,16 +90,7 @@ def main() -> None:
         received: list[str] = []
         lock = threading.Lock()
 
-        def ticket(conn: http.client.HTTPConnection) -> int:
-            conn.request(
-                "POST",
-                f"/api/v1/halls/{hall}/tickets",
-                json.dumps({"prefix": "A"}),
-                {"Content-Type": "application/json"},
-            )
-            response = conn.getresponse()
-            response.read()
-            return response.status
+        ticket = ticket_step(hall)
 
         def receive(conn: http.client.HTTPConnection) -> int:
             status, body = officer.post(conn, "/api/v1/cases", intake)

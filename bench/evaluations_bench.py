@@ -25,7 +25,18 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _server import PORT, ROOT, Run, Server, arguments, civicpulse, demo_county, query, timed_load
+from _server import (
+    PORT,
+    ROOT,
+    Run,
+    Server,
+    arguments,
+    civicpulse,
+    demo_county,
+    query,
+    ticket_step,
+    timed_load,
+)
 
 # Reason tags and dimensions of the default templates (evaluations migration 0002).
 MILD_TAGS = ("slow", "long_wait", "unclear_notice", "system")
@@ -251,16 +262,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
 def throughput(
     args: argparse.Namespace, hotline: Hotline, hall: str
 ) -> tuple[dict[str, Any], list[Submission]]:
-    def ticket(conn: http.client.HTTPConnection) -> int:
-        conn.request(
-            "POST",
-            f"/api/v1/halls/{hall}/tickets",
-            json.dumps({"prefix": "A"}),
-            {"Content-Type": "application/json"},
-        )
-        response = conn.getresponse()
-        response.read()
-        return response.status
+    ticket = ticket_step(hall)
 
     def evaluate(conn: http.client.HTTPConnection) -> int:
         submission = hotline.next()

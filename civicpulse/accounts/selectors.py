@@ -46,3 +46,22 @@ def departments_with_services() -> QuerySet[OrgUnit]:
         .distinct()
         .order_by("code")
     )
+
+
+def staff_covering(*, role: str, unit: OrgUnit | None) -> list[User]:
+    """Active staff holding `role` over `unit` (a role over an ancestor covers it too): who is told."""
+    if unit is None:
+        return []
+    ancestors = [
+        f"/{'/'.join(unit.path.strip('/').split('/')[:depth])}/" for depth in range(1, unit.depth + 2)
+    ]
+    return list(
+        User.objects.filter(
+            is_active=True,
+            kind=UserKind.STAFF,
+            role_assignments__role=role,
+            role_assignments__unit__path__in=ancestors,
+        )
+        .distinct()
+        .order_by("pk")
+    )

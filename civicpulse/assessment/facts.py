@@ -9,6 +9,7 @@ the ratings given, the orders opened and the tickets issued within the period.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -33,7 +34,7 @@ from civicpulse.cases.models import Case, CasePause, Ticket, Visit
 from civicpulse.catalogue.enums import ServiceMode
 from civicpulse.core.calendars import calendar_from_snapshot
 from civicpulse.core.models import AuditEvent
-from civicpulse.core.workdays import local_date
+from civicpulse.core.workdays import WorkingCalendar, local_date
 from civicpulse.evaluations.models import Evaluation
 from civicpulse.rectification.models import Appeal, RectificationOrder
 
@@ -133,7 +134,7 @@ def _case_facts(
         .annotate(n=Count("pk"))
         .values_list("case_id", "n")
     )
-    calendars: dict[str, object] = {}
+    calendars: dict[str, WorkingCalendar] = {}
     facts = []
     for case in cases:
         unit = resolve(case.responsible_unit_id)
@@ -147,14 +148,15 @@ def _case_facts(
         working_days = None
         if decided:
             assert case.decided_at is not None
-            key = str(case.calendar.get("code", "")) + str(
-                case.calendar.get("digest", len(str(case.calendar)))
-            )
-            calendar = calendars.setdefault(key, calendar_from_snapshot(case.calendar))
+            # Cases taken in under the same calendar share its snapshot: build each calendar once.
+            key = json.dumps(case.calendar, sort_keys=True)
+            if key not in calendars:
+                calendars[key] = calendar_from_snapshot(case.calendar)
+            calendar = calendars[key]
             clock = clocks.Clock(
                 case.intake_date, case.limit_days, [p for p in pauses[case.pk] if p[1] is not None]
             )
-            working_days = clocks.used_days(calendar, clock, local_date(case.decided_at, tz))  # type: ignore[arg-type]
+            working_days = clocks.used_days(calendar, clock, local_date(case.decided_at, tz))
         facts.append(
             CaseFact(
                 case_id=case.pk,
@@ -282,18 +284,21 @@ def load(
                 )
             )
 
-    for order in RectificationOrder.objects.filter(
-        opened_on__gte=start, opened_on__lte=end, opened_at__lte=cutoff
-    ).order_by("pk"):
+    tz = timezone.get_default_timezone()
+    today = local_date(cutoff, tz)
+    for order in (
+        RectificationOrder.objects.filter(opened_on__gte=start, opened_on__lte=end, opened_at__lte=cutoff)
+        .select_related("evaluation")
+        .order_by("pk")
+    ):
         unit = resolve(order.unit_id)
         if unit is None:
             continue
-        today = local_date(cutoff, timezone.get_default_timezone())
         contacted = order.contacted_at is not None and order.contacted_at <= cutoff
         answered = order.answered_at is not None and order.answered_at <= cutoff
-        tz = timezone.get_default_timezone()
+        # An order opened in the period may be about a rating given before it.
         status, _exclusion = status_at.get(order.evaluation_id) or _evaluation_status(
-            Evaluation.objects.get(pk=order.evaluation_id), cutoff, upheld
+            order.evaluation, cutoff, upheld
         )
         facts.rectifications.append(
             RectificationFact(

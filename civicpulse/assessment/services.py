@@ -52,33 +52,62 @@ def rule_from(data: Mapping[str, Any]) -> scoring.Rule:
     raise ValueError(f"unknown rule {kind!r}")
 
 
-def weight_tables(version: SchemeVersion) -> dict[str, scoring.WeightTable]:
-    """One table per peer group, checked like the scheme editor checks it."""
+@dataclass(frozen=True)
+class ItemInput:
+    group: str
+    indicator: str
+    weight: float
+    rule: dict[str, Any]
+    min_sample: int | None = None
+
+
+def _tables(items: list[ItemInput]) -> tuple[dict[str, scoring.WeightTable], list[str]]:
+    """One weight table per peer group, and every problem with them in words (the editor shows them live)."""
+    problems: list[str] = []
     rows: dict[str, list[scoring.WeightItem]] = defaultdict(list)
-    for item in SchemeItem.objects.filter(version=version).order_by("group", "indicator"):
+    for item in items:
         indicator = lib.INDICATORS.get(item.indicator)
         if indicator is None:
-            raise ValidationFailed(
-                _("Unknown indicator %(code)s.") % {"code": item.indicator}, code="unknown_indicator"
-            )
+            problems.append(str(_("Unknown indicator %(code)s.") % {"code": item.indicator}))
+            continue
+        try:
+            rule = rule_from(item.rule)
+        except (KeyError, TypeError, ValueError) as error:
+            problems.append(f"{item.group} / {item.indicator}: {error}")
+            continue
         rows[item.group].append(
             scoring.WeightItem(
                 indicator=item.indicator,
                 weight=item.weight,
-                rule=rule_from(item.rule),
+                rule=rule,
                 direction=indicator.direction,  # type: ignore[arg-type]
-                min_sample=item.min_sample,
+                min_sample=item.min_sample if item.min_sample is not None else indicator.min_sample,
             )
         )
-    tables = {group: scoring.WeightTable(tuple(items)) for group, items in rows.items()}
+    tables = {group: scoring.WeightTable(tuple(group_rows)) for group, group_rows in sorted(rows.items())}
     for group, table in tables.items():
-        problems = scoring.validate_weights(table)
-        if problems:
-            raise ValidationFailed(
-                _("The weight table of %(group)s is not valid: %(problems)s")
-                % {"group": group, "problems": "; ".join(problems)},
-                code="invalid_weights",
-            )
+        problems += [f"{group}: {p}" for p in scoring.validate_weights(table)]
+    return tables, problems
+
+
+def _stored_items(version: SchemeVersion) -> list[ItemInput]:
+    return [
+        ItemInput(group=i.group, indicator=i.indicator, weight=i.weight, rule=i.rule, min_sample=i.min_sample)
+        for i in SchemeItem.objects.filter(version=version).order_by("group", "indicator")
+    ]
+
+
+def _invalid(problems: list[str]) -> ValidationFailed:
+    return ValidationFailed(
+        _("The weight tables are not valid."), code="invalid_weights", detail={"problems": problems}
+    )
+
+
+def weight_tables(version: SchemeVersion) -> dict[str, scoring.WeightTable]:
+    """A version's tables, checked as the scheme editor checks them."""
+    tables, problems = _tables(_stored_items(version))
+    if problems:
+        raise _invalid(problems)
     return tables
 
 
@@ -96,30 +125,42 @@ def _digest(version: SchemeVersion, period: str, cutoff: dt.datetime, facts: Fac
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
+_SOURCES = ("cases", "evaluations", "interactions", "rectifications", "tickets")
+
+
+@dataclass(frozen=True)
+class _Inputs:
+    """The run's facts grouped by assessed unit, and what the adjusted indicators compare against."""
+
+    by_unit: dict[str, dict[int, list[Any]]]
+    extras: dict[str, Any]
+
+    @classmethod
+    def of(cls, facts: Facts) -> _Inputs:
+        by_unit: dict[str, dict[int, list[Any]]] = {source: defaultdict(list) for source in _SOURCES}
+        for source in _SOURCES:
+            for fact in getattr(facts, source):
+                by_unit[source][fact.unit_id].append(fact)
+        extras = {
+            "expected_days": lib.expected_days(facts.history),
+            "channel_rates": lib.channel_good_rates(facts.evaluations),
+            "wait_target_minutes": float(str(settings.CIVICPULSE["WAIT_TARGET_MINUTES"])),
+        }
+        return cls(by_unit=by_unit, extras=extras)
+
+
 def _measure(
-    facts: Facts, unit_ids: list[int], samples: Mapping[str, int]
+    inputs: _Inputs, unit_ids: list[int], samples: Mapping[str, int]
 ) -> dict[int, dict[str, lib.IndicatorValue]]:
     """Every indicator of one weight table for each unit; the scheme's minimum sample replaces the library's
     default, so "insufficient data" means the same thing in the value and in the score."""
-    by_unit: dict[str, dict[int, list[Any]]] = {
-        source: defaultdict(list)
-        for source in ("cases", "evaluations", "interactions", "rectifications", "tickets")
-    }
-    for source in by_unit:
-        for fact in getattr(facts, source):
-            by_unit[source][fact.unit_id].append(fact)
-    extras: dict[str, Any] = {
-        "expected_days": lib.expected_days(facts.history),
-        "channel_rates": lib.channel_good_rates(facts.evaluations),
-        "wait_target_minutes": float(str(settings.CIVICPULSE["WAIT_TARGET_MINUTES"])),
-    }
     measured: dict[int, dict[str, lib.IndicatorValue]] = {}
     for unit_id in unit_ids:
         measured[unit_id] = {}
         for code, min_sample in sorted(samples.items()):
             indicator = lib.INDICATORS[code]
-            rows = by_unit[indicator.source].get(unit_id, [])
-            args = (rows, extras[indicator.needs]) if indicator.needs else (rows,)
+            rows = inputs.by_unit[indicator.source].get(unit_id, [])
+            args = (rows, inputs.extras[indicator.needs]) if indicator.needs else (rows,)
             measured[unit_id][code] = indicator.compute(*args, min_sample=min_sample)
     return measured
 
@@ -157,6 +198,7 @@ def run_compute(
         .order_by("pk")
     )
     facts = load(start=start, end=end, cutoff=cutoff, resolve=unit_resolver(u.pk for u in units))
+    inputs = _Inputs.of(facts)
     number = (Run.objects.filter(version=version, period=period).aggregate(n=Max("number"))["n"] or 0) + 1
     run = Run.objects.create(
         version=version,
@@ -177,7 +219,7 @@ def run_compute(
     done = 0
     for group, table in sorted(tables.items()):
         members = [u for u in units if u.category is not None and u.category.code == group]
-        measured = _measure(facts, [u.pk for u in members], {i.indicator: i.min_sample for i in table.items})
+        measured = _measure(inputs, [u.pk for u in members], {i.indicator: i.min_sample for i in table.items})
         subjects = [
             scoring.Subject(
                 id=u.pk,
@@ -266,15 +308,6 @@ def run_compute(
 # --- authoring: drafts, weight tables, review and publishing ----------------------------------------------
 
 
-@dataclass(frozen=True)
-class ItemInput:
-    group: str
-    indicator: str
-    weight: float
-    rule: dict[str, Any]
-    min_sample: int | None = None
-
-
 def _require(actor: User, perm: Perm) -> None:
     if not has_perm(actor, perm):
         raise Forbidden(_("You do not have access to this."), code="forbidden")
@@ -312,62 +345,17 @@ def scheme_version_draft(*, actor: User, scheme: Scheme) -> SchemeVersion:
         **fields,
     )
     if latest is not None:
-        SchemeItem.objects.bulk_create(
-            SchemeItem(
-                version=version,
-                group=i.group,
-                indicator=i.indicator,
-                weight=i.weight,
-                rule=i.rule,
-                min_sample=i.min_sample,
-            )
-            for i in latest.items.all()
-        )
+        _store_items(version, _stored_items(latest))
     audit_record(actor=actor, action="assessment.scheme.drafted", target=version)
     return version
 
 
 def scheme_items_check(items: list[ItemInput]) -> list[str]:
     """Every problem with a set of weight tables, in words (the editor shows them live)."""
-    problems: list[str] = []
-    tables: dict[str, list[scoring.WeightItem]] = defaultdict(list)
-    for item in items:
-        indicator = lib.INDICATORS.get(item.indicator)
-        if indicator is None:
-            problems.append(str(_("Unknown indicator %(code)s.") % {"code": item.indicator}))
-            continue
-        try:
-            rule = rule_from(item.rule)
-        except (KeyError, TypeError, ValueError) as error:
-            problems.append(f"{item.group} / {item.indicator}: {error}")
-            continue
-        tables[item.group].append(
-            scoring.WeightItem(
-                indicator=item.indicator,
-                weight=item.weight,
-                rule=rule,
-                direction=indicator.direction,  # type: ignore[arg-type]
-                min_sample=item.min_sample if item.min_sample is not None else indicator.min_sample,
-            )
-        )
-    for group, rows in sorted(tables.items()):
-        problems += [f"{group}: {p}" for p in scoring.validate_weights(scoring.WeightTable(tuple(rows)))]
-    return problems
+    return _tables(items)[1]
 
 
-@transaction.atomic
-def scheme_items_set(*, actor: User, version: SchemeVersion, items: list[ItemInput]) -> SchemeVersion:
-    """Replace a draft's weight tables; refused, with every problem listed, unless each table is valid."""
-    _require(actor, Perm.ASSESSMENT_EDIT)
-    version = SchemeVersion.objects.select_for_update().get(pk=version.pk)
-    if version.status != SchemeStatus.DRAFT:
-        raise Conflict(_("Only a draft is edited."), code="not_a_draft")
-    problems = scheme_items_check(items)
-    if problems:
-        raise ValidationFailed(
-            _("The weight tables are not valid."), code="invalid_weights", detail={"problems": problems}
-        )
-    SchemeItem.objects.filter(version=version).delete()
+def _store_items(version: SchemeVersion, items: list[ItemInput]) -> None:
     SchemeItem.objects.bulk_create(
         SchemeItem(
             version=version,
@@ -379,6 +367,20 @@ def scheme_items_set(*, actor: User, version: SchemeVersion, items: list[ItemInp
         )
         for i in items
     )
+
+
+@transaction.atomic
+def scheme_items_set(*, actor: User, version: SchemeVersion, items: list[ItemInput]) -> SchemeVersion:
+    """Replace a draft's weight tables; refused, with every problem listed, unless each table is valid."""
+    _require(actor, Perm.ASSESSMENT_EDIT)
+    version = SchemeVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != SchemeStatus.DRAFT:
+        raise Conflict(_("Only a draft is edited."), code="not_a_draft")
+    problems = scheme_items_check(items)
+    if problems:
+        raise _invalid(problems)
+    SchemeItem.objects.filter(version=version).delete()
+    _store_items(version, items)
     audit_record(actor=actor, action="assessment.scheme.edited", target=version, data={"items": len(items)})
     return version
 

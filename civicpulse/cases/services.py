@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicpulse.accounts.enums import Role, UnitKind, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
+from civicpulse.accounts.selectors import staff_covering
 from civicpulse.cases import clocks
 from civicpulse.cases.enums import (
     CLOCK_RUNNING,
@@ -401,22 +402,6 @@ def step_unit(case: Case) -> OrgUnit | None:
     return step.responsible_unit if step is not None else None
 
 
-def _covering(role: Role, unit: OrgUnit | None) -> list[User]:
-    """Active staff holding `role` over `unit` (a role over an ancestor covers it too)."""
-    if unit is None:
-        return []
-    ancestors = [
-        f"/{'/'.join(unit.path.strip('/').split('/')[:depth])}/" for depth in range(1, unit.depth + 2)
-    ]
-    return list(
-        User.objects.filter(
-            is_active=True, role_assignments__role=role, role_assignments__unit__path__in=ancestors
-        )
-        .distinct()
-        .order_by("pk")
-    )
-
-
 def _pick_assignee(case: Case, step: Any) -> User | None:
     """The staff member of the step's unit holding the step's role with the fewest open cases."""
     if step is None:
@@ -565,7 +550,7 @@ def _escalate_step(case: Case) -> None:
     step = current_step(case)
     unit = (step.responsible_unit if step else None) or case.responsible_unit
     recipients = [case.assignee] if case.assignee_id else []
-    recipients += _covering(Role.DEPARTMENT_HEAD, unit)
+    recipients += staff_covering(role=Role.DEPARTMENT_HEAD, unit=unit)
     params = {
         "number": case.number,
         "step": step.name_zh if step else "",
@@ -585,12 +570,12 @@ def _escalate(case: Case) -> None:
     """Warning: the assignee (else the unit's heads). Overdue: assignee, heads and next-level supervisors."""
     if case.sla_state == SlaState.ON_TRACK:
         return
-    heads = _covering(Role.DEPARTMENT_HEAD, case.responsible_unit)
+    heads = staff_covering(role=Role.DEPARTMENT_HEAD, unit=case.responsible_unit)
     assignee = [case.assignee] if case.assignee_id else []
     if case.sla_state == SlaState.WARNING:
         recipients = assignee or heads
     else:
         parent = case.responsible_unit.parent if case.responsible_unit.parent_id else case.responsible_unit
-        recipients = [*assignee, *heads, *_covering(Role.SUPERVISOR, parent)]
+        recipients = [*assignee, *heads, *staff_covering(role=Role.SUPERVISOR, unit=parent)]
     params = {"number": case.number, "due": case.due_date.isoformat() if case.due_date else ""}
     notify(recipients=recipients, code=f"cases.{case.sla_state}", target=case, params=params)

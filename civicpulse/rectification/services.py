@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from civicpulse.accounts.enums import Role, UnitKind, UserKind
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, has_perm_on_unit
+from civicpulse.accounts.selectors import staff_covering
 from civicpulse.cases.services import holds_role
 from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
@@ -72,30 +73,11 @@ def _config(key: str) -> Any:
 # --- who ---------------------------------------------------------------------------------------------------
 
 
-def covering(role: Role, unit: OrgUnit | None) -> list[User]:
-    """Active staff holding `role` over `unit` (a role over an ancestor covers it too)."""
-    if unit is None:
-        return []
-    ancestors = [
-        f"/{'/'.join(unit.path.strip('/').split('/')[:depth])}/" for depth in range(1, unit.depth + 2)
-    ]
-    return list(
-        User.objects.filter(
-            is_active=True,
-            kind=UserKind.STAFF,
-            role_assignments__role=role,
-            role_assignments__unit__path__in=ancestors,
-        )
-        .distinct()
-        .order_by("pk")
-    )
-
-
 def responsible_heads(unit: OrgUnit) -> list[User]:
     """The heads who answer for a unit's bad reviews; for a window nobody heads, its serving department's."""
-    heads = covering(Role.DEPARTMENT_HEAD, unit)
+    heads = staff_covering(role=Role.DEPARTMENT_HEAD, unit=unit)
     if not heads and unit.kind == UnitKind.WINDOW and unit.serving_unit_id:
-        heads = covering(Role.DEPARTMENT_HEAD, unit.serving_unit)
+        heads = staff_covering(role=Role.DEPARTMENT_HEAD, unit=unit.serving_unit)
     return heads
 
 
@@ -106,7 +88,7 @@ def supervisors(order: RectificationOrder) -> list[User]:
         if unit is None:
             continue
         above = unit.parent if unit.parent_id else unit
-        found.update((user.pk, user) for user in covering(Role.SUPERVISOR, above))
+        found.update((user.pk, user) for user in staff_covering(role=Role.SUPERVISOR, unit=above))
     return list(found.values())
 
 
@@ -411,7 +393,7 @@ def _reviewers(order: RectificationOrder, appellant: User) -> list[User]:
     found: dict[int, User] = {}
     for role in TRANSITIONS["uphold"].roles:
         for unit in order_units(order):
-            for user in covering(role, unit):
+            for user in staff_covering(role=role, unit=unit):
                 if outside_chain(user.org_unit, chain):
                     found[user.pk] = user
     return list(found.values())
