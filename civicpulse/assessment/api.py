@@ -8,13 +8,18 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Status
 from ninja.security import django_auth
 
-from civicpulse.accounts.models import User
+from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, require_perm
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import services
 from civicpulse.assessment.enums import SchemeStatus
-from civicpulse.assessment.models import ReviewRequest, Run, RunSubject, Scheme, SchemeVersion
+from civicpulse.assessment.models import Adjustment, ReviewRequest, Run, RunSubject, Scheme, SchemeVersion
+from civicpulse.assessment.permissions import access_run, access_run_subject, subject_scope
 from civicpulse.assessment.schemas import (
+    AdjustmentIn,
+    AdjustmentItemsIn,
+    AdjustmentOut,
+    CalibrateIn,
     IndicatorOut,
     ItemsIn,
     ProblemsOut,
@@ -23,7 +28,10 @@ from civicpulse.assessment.schemas import (
     ReviewOut,
     RunIn,
     RunOut,
+    SubjectDetailOut,
+    SubjectOut,
     VersionOut,
+    WithdrawIn,
 )
 from civicpulse.catalogue.schemas import ErrorOut
 from civicpulse.core.errors import NotFound
@@ -182,3 +190,81 @@ def review_answer(request: HttpRequest, request_id: int, payload: ReviewAnswerIn
     return services.review_answer(
         actor=_user(request), request=review, correct=payload.correct, answer=payload.answer
     )
+
+
+@router.put(
+    "/versions/{version_id}/adjustment-items",
+    response={200: VersionOut, **ERRORS},
+    summary="Set the bonus and penalty items",
+)
+def version_adjustment_items(
+    request: HttpRequest, version_id: int, payload: AdjustmentItemsIn
+) -> SchemeVersion:
+    return services.scheme_adjustment_items_set(
+        actor=_user(request), version=_version(version_id), items=[i.dict() for i in payload.items]
+    )
+
+
+@router.get("/runs/{run_id}/subjects", response={200: list[SubjectOut], **ERRORS}, summary="A run's rows")
+def run_subjects(request: HttpRequest, run_id: int) -> Any:
+    run = access_run(request.user, run_id)
+    return (
+        RunSubject.objects.filter(subject_scope(request.user), run=run)
+        .select_related("unit", "staff")
+        .order_by("group", "rank", "pk")
+    )
+
+
+@router.get(
+    "/runs/{run_id}/subjects/{subject_id}",
+    response={200: SubjectDetailOut, **ERRORS},
+    summary="One row with every indicator and the records behind it",
+)
+def run_subject(request: HttpRequest, run_id: int, subject_id: int) -> RunSubject:
+    return access_run_subject(request.user, run_id, subject_id)
+
+
+@router.post("/runs/{run_id}/calibrate", response={200: RunOut, **ERRORS}, summary="Move grades")
+def run_calibrate(request: HttpRequest, run_id: int, payload: CalibrateIn) -> Run:
+    run = _run(request, run_id)
+    moves = [services.Move(subject_id=m.subject, grade=m.grade, reason=m.reason) for m in payload.moves]
+    return services.run_calibrate(actor=_user(request), run=run, moves=moves)
+
+
+@router.get("/adjustments", response={200: list[AdjustmentOut], **ERRORS}, summary="Bonus and penalty items")
+def adjustment_list(request: HttpRequest, scheme: str | None = None) -> Any:
+    # Scoped like results: the units and staff the user oversees, and their own items.
+    rows = Adjustment.objects.filter(subject_scope(request.user)).select_related("scheme", "unit", "staff")
+    if scheme:
+        rows = rows.filter(scheme__code=scheme)
+    return rows.order_by("-occurred_on", "-pk")[:500]
+
+
+@router.post("/adjustments", response={201: AdjustmentOut, **ERRORS}, summary="Record a bonus or penalty")
+def adjustment_create(request: HttpRequest, payload: AdjustmentIn) -> Status[Adjustment]:
+    scheme = Scheme.objects.filter(code=payload.scheme).first()
+    if scheme is None:
+        raise NotFound()
+    unit = OrgUnit.objects.filter(code=payload.unit).first() if payload.unit else None
+    staff = User.objects.filter(employee_number=payload.staff).first() if payload.staff else None
+    if (payload.unit and unit is None) or (payload.staff and staff is None):
+        raise NotFound()
+    entry = services.adjustment_record(
+        actor=_user(request),
+        scheme=scheme,
+        code=payload.code,
+        occurred_on=payload.occurred_on,
+        reason=payload.reason,
+        evidence=payload.evidence,
+        unit=unit,
+        staff=staff,
+    )
+    return Status(201, entry)
+
+
+@router.post("/adjustments/{adjustment_id}/withdraw", response={200: AdjustmentOut, **ERRORS})
+def adjustment_withdraw(request: HttpRequest, adjustment_id: int, payload: WithdrawIn) -> Adjustment:
+    entry = Adjustment.objects.filter(pk=adjustment_id).first()
+    if entry is None:
+        raise NotFound()
+    return services.adjustment_withdraw(actor=_user(request), adjustment=entry, reason=payload.reason)

@@ -117,8 +117,30 @@ def _aware_day_end(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, timezone.get_default_timezone())
 
 
+def _handlers(ids: list[int], cutoff: dt.datetime) -> dict[int, dict[str, int | None]]:
+    """Per case, who accepted (or refused) it and who decided it, from the audit trail as of the cut-off."""
+    found: dict[int, dict[str, int | None]] = defaultdict(dict)
+    stages = {
+        "cases.case.accepted": "acceptance",
+        "cases.case.refused": "acceptance",
+        "cases.case.approved": "completion",
+        "cases.case.denied": "completion",
+    }
+    for target, action, actor in AuditEvent.objects.filter(
+        target_type="cases.case",
+        target_id__in=[str(i) for i in ids],
+        action__in=list(stages),
+        occurred_at__lte=cutoff,
+    ).values_list("target_id", "action", "actor_id"):
+        found[int(target)][stages[action]] = actor
+    return found
+
+
 def _case_facts(
-    cases: list[Case], cutoff: dt.datetime, resolve: Callable[[int | None], int | None]
+    cases: list[Case],
+    cutoff: dt.datetime,
+    resolve: Callable[[int | None], int | None],
+    handlers: dict[int, dict[str, int | None]] | None = None,
 ) -> list[CaseFact]:
     tz = timezone.get_default_timezone()
     ids = [c.pk for c in cases]
@@ -157,6 +179,8 @@ def _case_facts(
                 case.intake_date, case.limit_days, [p for p in pauses[case.pk] if p[1] is not None]
             )
             working_days = clocks.used_days(calendar, clock, local_date(case.decided_at, tz))
+        handled = (handlers or {}).get(case.pk, {})
+        staff = (case.intake_officer_id, handled.get("acceptance"), handled.get("completion"))
         facts.append(
             CaseFact(
                 case_id=case.pk,
@@ -170,6 +194,7 @@ def _case_facts(
                 promised_days=case.limit_days,
                 statutory_days=case.version.statutory_limit_days,
                 visits=visits.get(case.pk, 0),
+                staff_ids=tuple(sorted({i for i in staff if i is not None})),
             )
         )
     return facts
@@ -202,7 +227,8 @@ def load(
         .select_related("service", "version")
         .order_by("pk")
     )
-    facts.cases = _case_facts(cases, cutoff, resolve)
+    handlers = _handlers([c.pk for c in cases], cutoff)
+    facts.cases = _case_facts(cases, cutoff, resolve, handlers)
     history = list(
         Case.objects.filter(
             intake_date__gte=start - dt.timedelta(days=365), intake_date__lt=start, decided_at__lte=cutoff
@@ -250,22 +276,14 @@ def load(
         rated[(e.case_id, e.stage)] = rated.get((e.case_id, e.stage), False) or counts_as_rated(
             status, exclusion
         )
-    accepted = set(
-        int(t)
-        for t in AuditEvent.objects.filter(
-            target_type="cases.case",
-            target_id__in=[str(i) for i in ids],
-            action__in=["cases.case.accepted", "cases.case.refused"],
-            occurred_at__lte=cutoff,
-        ).values_list("target_id", flat=True)
-    )
     for case in cases:
-        stages = ["intake"]
-        if case.pk in accepted:
-            stages.append("acceptance")
+        handled = handlers.get(case.pk, {})
+        stages = [("intake", case.intake_officer_id if case.channel == Channel.HALL else None)]
+        if "acceptance" in handled:
+            stages.append(("acceptance", handled["acceptance"]))
         if case.decided_at is not None and case.decided_at <= cutoff:
-            stages.append("completion")
-        for stage in stages:
+            stages.append(("completion", handled.get("completion")))
+        for stage, staff_id in stages:
             served = (
                 case.window_id
                 if stage == "intake" and case.channel == Channel.HALL
@@ -278,7 +296,7 @@ def load(
                 InteractionFact(
                     case_id=case.pk,
                     unit_id=unit,
-                    staff_id=None,
+                    staff_id=staff_id,
                     stage=stage,
                     rated=rated.get((case.pk, stage), False),
                 )
@@ -314,6 +332,7 @@ def load(
                 callback=order.satisfaction
                 if order.rated_at is not None and order.rated_at <= cutoff
                 else "",
+                staff_ids=(order.evaluation.staff_id,) if order.evaluation.staff_id else (),
             )
         )
 
@@ -325,5 +344,12 @@ def load(
             continue
         called = ticket.called_at is not None and ticket.called_at <= cutoff and ticket.status != "no_show"
         wait = (ticket.called_at - ticket.issued_at).total_seconds() / 60 if called else None  # type: ignore[operator]
-        facts.tickets.append(TicketFact(ticket_id=ticket.pk, unit_id=unit, wait_minutes=wait))
+        facts.tickets.append(
+            TicketFact(
+                ticket_id=ticket.pk,
+                unit_id=unit,
+                wait_minutes=wait,
+                staff_ids=(ticket.officer_id,) if called and ticket.officer_id else (),
+            )
+        )
     return facts

@@ -91,7 +91,8 @@ class CaseFact:
     `working_days` are the working days used up to the decision with statutory pauses already taken out
     (civicpulse.core.workdays); None while the case is open or when no clock ran. `promised_days` and
     `statutory_days` are the limits the case was filed under (its own copy, not today's catalogue).
-    `visits` counts the applicant's trips as of the data cut-off.
+    `visits` counts the applicant's trips as of the data cut-off. `staff_ids`: who handled it (received it at
+    the window, accepted it, decided it), for staff schemes.
     """
 
     case_id: int
@@ -105,6 +106,7 @@ class CaseFact:
     promised_days: int
     statutory_days: int
     visits: int
+    staff_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self.channel, (HALL, ONLINE), "channel")
@@ -141,6 +143,10 @@ class EvaluationFact:
         _check(self.grade, (GOOD, NEUTRAL, BAD), "grade")
         _check(self.status, (VALID, QUARANTINED, EXCLUDED), "status")
 
+    @property
+    def staff_ids(self) -> tuple[int, ...]:
+        return () if self.staff_id is None else (self.staff_id,)
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class InteractionFact:
@@ -151,6 +157,10 @@ class InteractionFact:
     staff_id: int | None
     stage: str
     rated: bool
+
+    @property
+    def staff_ids(self) -> tuple[int, ...]:
+        return () if self.staff_id is None else (self.staff_id,)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -170,6 +180,8 @@ class RectificationFact:
     contacted_on_time: bool | None
     rectified_on_time: bool | None
     callback: str
+    # The staff member whose service was rated badly, for staff schemes.
+    staff_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self.callback, ("", SATISFIED, BASICALLY_SATISFIED, DISSATISFIED), "callback")
@@ -182,6 +194,8 @@ class TicketFact:
     ticket_id: int
     unit_id: int
     wait_minutes: float | None
+    # The officer who called the ticket, for staff schemes.
+    staff_ids: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         if self.wait_minutes is not None and self.wait_minutes < 0:

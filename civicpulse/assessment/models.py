@@ -73,6 +73,9 @@ class SchemeVersion(models.Model):
     coefficients = models.JSONField(_("incentive coefficients"), default=dict)
     bonus_cap = models.FloatField(_("bonus cap"), default=5.0)
     penalty_cap = models.FloatField(_("penalty cap"), default=10.0)
+    # The bonus and penalty items this version scores: [{"code", "name_zh", "name_en", "points"}], points
+    # > 0 for a bonus (a commendation), < 0 for a penalty (verified misconduct); totals are capped.
+    adjustment_items = models.JSONField(_("bonus and penalty items"), default=list, blank=True)
     created_at = models.DateTimeField(_("created"))
 
     class Meta:
@@ -189,6 +192,10 @@ class RunSubject(models.Model):
     final = models.FloatField(_("score"), null=True)
     rank = models.PositiveIntegerField(_("rank"), null=True)
     grade = models.CharField(_("grade"), max_length=12, choices=Grade.choices, blank=True)
+    # The grade the rules gave, when the assessment committee moved it (the reason is a Calibration).
+    computed_grade = models.CharField(
+        _("grade by the rules"), max_length=12, choices=Grade.choices, blank=True
+    )
     incentive = models.FloatField(_("incentive coefficient"))
 
     class Meta:
@@ -284,3 +291,80 @@ class ReviewRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.status}"
+
+
+class Adjustment(models.Model):
+    """A bonus or penalty item recorded against a unit or a person, e.g. a provincial commendation or
+    verified misconduct. A run counts the items that occurred in its period and were recorded (and not
+    withdrawn) by its cut-off, at the points its scheme version gives the item's code."""
+
+    scheme = models.ForeignKey(Scheme, on_delete=models.PROTECT, related_name="adjustments")
+    code = models.CharField(_("item"), max_length=40)
+    unit = models.ForeignKey(
+        "accounts.OrgUnit", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    occurred_on = models.DateField(_("date"))
+    reason = models.TextField(_("reason"))
+    evidence = models.CharField(_("evidence (document number)"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"))
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("withdrawn by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("reason for withdrawal"), blank=True)
+
+    class Meta:
+        verbose_name = _("bonus or penalty item")
+        verbose_name_plural = _("bonus and penalty items")
+        ordering = ["-occurred_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False, staff__isnull=True)
+                | Q(unit__isnull=True, staff__isnull=False),
+                name="adjustment_is_for_a_unit_or_a_person",
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="adjustment_has_a_reason"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | ~Q(withdrawal_reason=""),
+                name="adjustment_withdrawal_has_a_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme.code} {self.code} {self.occurred_on}"
+
+
+class Calibration(models.Model):
+    """The assessment committee moved one grade of a computed run, inside the quota, with a reason."""
+
+    subject = models.ForeignKey(RunSubject, on_delete=models.PROTECT, related_name="calibrations")
+    from_grade = models.CharField(_("from"), max_length=12, choices=Grade.choices)
+    to_grade = models.CharField(_("to"), max_length=12, choices=Grade.choices)
+    reason = models.TextField(_("reason"))
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("moved by"), on_delete=models.PROTECT, related_name="+"
+    )
+    moved_at = models.DateTimeField(_("moved"))
+
+    class Meta:
+        verbose_name = _("grade calibration")
+        verbose_name_plural = _("grade calibrations")
+        ordering = ["moved_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="calibration_has_a_reason"),
+            models.CheckConstraint(condition=~Q(from_grade=F("to_grade")), name="calibration_moves_a_grade"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.from_grade}>{self.to_grade}"

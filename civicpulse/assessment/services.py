@@ -16,14 +16,16 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from civicpulse.accounts.enums import Role
-from civicpulse.accounts.models import OrgUnit, User
+from civicpulse.accounts.enums import Role, UserKind
+from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
 from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import scoring
 from civicpulse.assessment.enums import Grade, RunStatus, SchemeStatus, Subject
 from civicpulse.assessment.facts import Facts, load, period_bounds, period_kind_of, unit_resolver
 from civicpulse.assessment.models import (
+    Adjustment,
+    Calibration,
     ReviewRequest,
     Run,
     RunSubject,
@@ -111,12 +113,21 @@ def weight_tables(version: SchemeVersion) -> dict[str, scoring.WeightTable]:
     return tables
 
 
-def _digest(version: SchemeVersion, period: str, cutoff: dt.datetime, facts: Facts) -> str:
+def _digest(
+    version: SchemeVersion,
+    period: str,
+    cutoff: dt.datetime,
+    facts: Facts,
+    members: list[_Member],
+    adjustments: Mapping[int, list[scoring.Adjustment]],
+) -> str:
     """A fingerprint of everything the run read: equal digests, equal inputs."""
     payload = {
         "version": version.pk,
         "period": period,
         "cutoff": cutoff.isoformat(),
+        "members": [asdict(m) for m in members],
+        "adjustments": {str(k): [asdict(a) for a in v] for k, v in sorted(adjustments.items())},
         **{
             name: sorted(json.dumps(asdict(f), sort_keys=True) for f in getattr(facts, name))
             for name in ("cases", "evaluations", "interactions", "rectifications", "tickets", "history")
@@ -130,39 +141,111 @@ _SOURCES = ("cases", "evaluations", "interactions", "rectifications", "tickets")
 
 @dataclass(frozen=True)
 class _Inputs:
-    """The run's facts grouped by assessed unit, and what the adjusted indicators compare against."""
+    """The run's facts grouped by assessed subject (a unit, or a person), and what the adjusted indicators
+    compare against."""
 
-    by_unit: dict[str, dict[int, list[Any]]]
+    by_subject: dict[str, dict[int, list[Any]]]
     extras: dict[str, Any]
 
     @classmethod
-    def of(cls, facts: Facts) -> _Inputs:
-        by_unit: dict[str, dict[int, list[Any]]] = {source: defaultdict(list) for source in _SOURCES}
+    def of(cls, facts: Facts, subject: str) -> _Inputs:
+        by_subject: dict[str, dict[int, list[Any]]] = {source: defaultdict(list) for source in _SOURCES}
         for source in _SOURCES:
+            rows = by_subject[source]
             for fact in getattr(facts, source):
-                by_unit[source][fact.unit_id].append(fact)
+                if subject == Subject.UNIT:
+                    rows[fact.unit_id].append(fact)
+                else:
+                    # A case handled by two people counts for each of them.
+                    for staff_id in fact.staff_ids:
+                        rows[staff_id].append(fact)
         extras = {
             "expected_days": lib.expected_days(facts.history),
             "channel_rates": lib.channel_good_rates(facts.evaluations),
             "wait_target_minutes": float(str(settings.CIVICPULSE["WAIT_TARGET_MINUTES"])),
         }
-        return cls(by_unit=by_unit, extras=extras)
+        return cls(by_subject=by_subject, extras=extras)
 
 
 def _measure(
-    inputs: _Inputs, unit_ids: list[int], samples: Mapping[str, int]
+    inputs: _Inputs, subject_ids: list[int], samples: Mapping[str, int]
 ) -> dict[int, dict[str, lib.IndicatorValue]]:
-    """Every indicator of one weight table for each unit; the scheme's minimum sample replaces the library's
-    default, so "insufficient data" means the same thing in the value and in the score."""
+    """Every indicator of one weight table for each subject; the scheme's minimum sample replaces the
+    library's default, so "insufficient data" means the same thing in the value and in the score."""
     measured: dict[int, dict[str, lib.IndicatorValue]] = {}
-    for unit_id in unit_ids:
-        measured[unit_id] = {}
+    for subject_id in subject_ids:
+        measured[subject_id] = {}
         for code, min_sample in sorted(samples.items()):
             indicator = lib.INDICATORS[code]
-            rows = inputs.by_unit[indicator.source].get(unit_id, [])
+            rows = inputs.by_subject[indicator.source].get(subject_id, [])
             args = (rows, inputs.extras[indicator.needs]) if indicator.needs else (rows,)
-            measured[unit_id][code] = indicator.compute(*args, min_sample=min_sample)
+            measured[subject_id][code] = indicator.compute(*args, min_sample=min_sample)
     return measured
+
+
+@dataclass(frozen=True)
+class _Member:
+    """One assessed subject of a run: a unit or a person, in its peer group."""
+
+    id: int
+    group: str
+    probation: bool
+
+
+def _members(version: SchemeVersion, groups: list[str]) -> list[_Member]:
+    """Units of the tables' categories, or staff holding the tables' roles. A person holding two assessed
+    roles is assessed once, in the role listed first in Role (the front-line role before the managing one)."""
+    if version.scheme.subject == Subject.UNIT:
+        return [
+            _Member(id=pk, group=code, probation=False)
+            for pk, code in OrgUnit.objects.filter(category__code__in=groups, is_active=True)
+            .order_by("pk")
+            .values_list("pk", "category__code")
+        ]
+    order = {role: i for i, role in enumerate(Role.values)}
+    first: dict[int, str] = {}
+    for user_id, role in (
+        RoleAssignment.objects.filter(
+            role__in=groups, user__is_active=True, user__kind=UserKind.STAFF, unit__is_active=True
+        )
+        .order_by("user_id")
+        .values_list("user_id", "role")
+    ):
+        if user_id not in first or order[role] < order[first[user_id]]:
+            first[user_id] = role
+    probation = set(User.objects.filter(pk__in=list(first), on_probation=True).values_list("pk", flat=True))
+    return [_Member(id=pk, group=first[pk], probation=pk in probation) for pk in sorted(first)]
+
+
+def _adjustments(
+    version: SchemeVersion, start: dt.date, end: dt.date, cutoff: dt.datetime
+) -> dict[int, list[scoring.Adjustment]]:
+    """The bonus and penalty items of the period per subject, as recorded (and not withdrawn) by the
+    cut-off, at the points of this version's catalogue; codes the version does not score are left out."""
+    points = {item["code"]: float(item["points"]) for item in version.adjustment_items or []}
+    found: dict[int, list[scoring.Adjustment]] = defaultdict(list)
+    for entry in Adjustment.objects.filter(
+        scheme_id=version.scheme_id,
+        occurred_on__gte=start,
+        occurred_on__lte=end,
+        recorded_at__lte=cutoff,
+        code__in=list(points),
+    ).order_by("pk"):
+        if entry.withdrawn_at is not None and entry.withdrawn_at <= cutoff:
+            continue
+        subject_id = entry.unit_id if version.scheme.subject == Subject.UNIT else entry.staff_id
+        if subject_id is None:
+            continue
+        found[subject_id].append(
+            scoring.Adjustment(
+                code=f"{entry.code}#{entry.pk}", points=points[entry.code], reason=entry.reason
+            )
+        )
+    return found
+
+
+def _identity(unit_id: int | None) -> int | None:
+    return unit_id
 
 
 @transaction.atomic
@@ -177,8 +260,6 @@ def run_compute(
     """Compute and store one run of a published scheme version for a period."""
     if version.status != SchemeStatus.PUBLISHED:
         raise Conflict(_("Only a published scheme version is run."), code="scheme_not_published")
-    if version.scheme.subject != Subject.UNIT:
-        raise Conflict(_("Staff schemes are not run yet."), code="subject_not_supported")
     try:
         start, end = period_bounds(period)
     except ValueError:
@@ -192,13 +273,13 @@ def run_compute(
         )
     cutoff = cutoff or clock.now()
     tables = weight_tables(version)
-    units = list(
-        OrgUnit.objects.filter(category__code__in=list(tables), is_active=True)
-        .select_related("category")
-        .order_by("pk")
-    )
-    facts = load(start=start, end=end, cutoff=cutoff, resolve=unit_resolver(u.pk for u in units))
-    inputs = _Inputs.of(facts)
+    members = _members(version, list(tables))
+    by_units = version.scheme.subject == Subject.UNIT
+    # Units answer for their sections and windows; people for what they did wherever it was.
+    resolve = unit_resolver(m.id for m in members) if by_units else _identity
+    facts = load(start=start, end=end, cutoff=cutoff, resolve=resolve)
+    inputs = _Inputs.of(facts, version.scheme.subject)
+    adjustments = _adjustments(version, start, end, cutoff)
     number = (Run.objects.filter(version=version, period=period).aggregate(n=Max("number"))["n"] or 0) + 1
     run = Run.objects.create(
         version=version,
@@ -206,7 +287,7 @@ def run_compute(
         period_start=start,
         period_end=end,
         cutoff=cutoff,
-        digest=_digest(version, period, cutoff, facts),
+        digest=_digest(version, period, cutoff, facts, members, adjustments),
         number=number,
         created_by=actor,
         created_at=clock.now(),
@@ -218,13 +299,14 @@ def run_compute(
     approved = float(version.quota_approved) if version.quota_approved is not None else None
     done = 0
     for group, table in sorted(tables.items()):
-        members = [u for u in units if u.category is not None and u.category.code == group]
-        measured = _measure(inputs, [u.pk for u in members], {i.indicator: i.min_sample for i in table.items})
+        group_members = [m for m in members if m.group == group]
+        ids = [m.id for m in group_members]
+        measured = _measure(inputs, ids, {i.indicator: i.min_sample for i in table.items})
         subjects = [
             scoring.Subject(
-                id=u.pk,
+                id=m.id,
                 group=group,
-                probation=False,
+                probation=m.probation,
                 values={
                     code: scoring.Measured(
                         value=v.value,
@@ -232,11 +314,10 @@ def run_compute(
                         successes=int(v.numerator) if lib.INDICATORS[code].kind == "rate" else None,
                         insufficient=v.insufficient,
                     )
-                    for code, v in measured[u.pk].items()
-                    if any(item.indicator == code for item in table.items)
+                    for code, v in measured[m.id].items()
                 },
             )
-            for u in members
+            for m in group_members
         ]
         scores = scoring.score_group(
             subjects,
@@ -244,14 +325,15 @@ def run_compute(
             redistribute=version.redistribute,  # type: ignore[arg-type]
             ranking=version.ranking,  # type: ignore[arg-type]
             caps=caps,
+            adjustments=adjustments,
         )
         grades = scoring.assign_grades(scores, bands, quota=quota, quota_approved=approved)
         funnels = {
             item.indicator: scoring.funnel_outliers(
                 [
-                    (u.pk, int(measured[u.pk][item.indicator].numerator), measured[u.pk][item.indicator].n)
-                    for u in members
-                    if measured[u.pk][item.indicator].n > 0
+                    (i, int(measured[i][item.indicator].numerator), measured[i][item.indicator].n)
+                    for i in ids
+                    if measured[i][item.indicator].n > 0
                 ]
             )
             for item in table.items
@@ -262,7 +344,8 @@ def run_compute(
             row = RunSubject.objects.create(
                 run=run,
                 group=group,
-                unit_id=score.id,
+                unit_id=score.id if by_units else None,
+                staff_id=None if by_units else score.id,
                 probation=score.probation,
                 coverage=score.coverage,
                 base=score.base,
@@ -273,29 +356,30 @@ def run_compute(
                 grade=str(grade) if grade is not None else "",
                 incentive=scoring.incentive(grade, coefficients),
             )
+            values = measured[score.id]
             RunValue.objects.bulk_create(
                 RunValue(
                     subject=row,
                     indicator=p.indicator,
-                    value=measured[score.id][p.indicator].value,
-                    raw=measured[score.id][p.indicator].raw,
+                    value=values[p.indicator].value,
+                    raw=values[p.indicator].raw,
                     scored=p.scored_value,
                     n=p.n,
-                    numerator=float(measured[score.id][p.indicator].numerator),
-                    low=measured[score.id][p.indicator].low,
-                    high=measured[score.id][p.indicator].high,
+                    numerator=float(values[p.indicator].numerator),
+                    low=values[p.indicator].low,
+                    high=values[p.indicator].high,
                     insufficient=p.insufficient,
                     weight=p.weight,
                     effective_weight=p.effective_weight,
                     points=p.points,
                     funnel=funnels.get(p.indicator, {}).get(score.id, ""),
-                    record_ids=list(measured[score.id][p.indicator].record_ids),
+                    record_ids=list(values[p.indicator].record_ids),
                 )
                 for p in score.indicators
             )
             done += 1
             if progress is not None:
-                progress(done, len(units))
+                progress(done, len(members))
     audit_record(
         actor=actor,
         action="assessment.run.computed",
@@ -335,6 +419,7 @@ def scheme_version_draft(*, actor: User, scheme: Scheme) -> SchemeVersion:
                 "coefficients",
                 "bonus_cap",
                 "penalty_cap",
+                "adjustment_items",
             )
         }
     version = SchemeVersion.objects.create(
@@ -402,6 +487,15 @@ def scheme_version_transition(*, actor: User, version: SchemeVersion, transition
         )
     if transition in ("submit", "approve"):
         weight_tables(version)  # raises with the problems when a table is invalid
+        problems = adjustment_items_check(
+            version.adjustment_items, bonus_cap=version.bonus_cap, penalty_cap=version.penalty_cap
+        )
+        if problems:
+            raise ValidationFailed(
+                _("The bonus and penalty items are not valid."),
+                code="invalid_adjustment_items",
+                detail={"problems": problems},
+            )
         if not version.items.exists():
             raise ValidationFailed(_("A scheme needs at least one weight table."), code="no_weights")
     if transition == "approve":
@@ -445,13 +539,20 @@ def run_export_rows(*, run: Run) -> list[list[str]]:
         str(_("incentive coefficient")),
     ]
     rows = [header]
-    for subject in run.subjects.select_related("unit").order_by("group", "rank", "unit__code"):
-        unit = subject.unit
+    for subject in run.subjects.select_related("unit", "staff").order_by(
+        "group", "rank", "unit__code", "staff__employee_number"
+    ):
+        # A unit by its code and name; a person by employee number and name, as payroll knows them.
+        if subject.unit is not None:
+            code, name = subject.unit.code, subject.unit.name_zh
+        else:
+            assert subject.staff is not None
+            code, name = subject.staff.employee_number or "", subject.staff.display_name
         rows.append(
             [
                 subject.group,
-                unit.code if unit else "",
-                unit.name_zh if unit else "",
+                code,
+                name,
                 f"{subject.final:.2f}" if subject.final is not None else "",
                 str(subject.rank or ""),
                 str(Grade(subject.grade).label) if subject.grade else "",
@@ -491,7 +592,7 @@ def routine_runs(*, today: dt.date | None = None) -> list[Run]:
     if today < start_day:
         return []
     done = []
-    for version in SchemeVersion.objects.filter(status=SchemeStatus.PUBLISHED, scheme__subject=Subject.UNIT):
+    for version in SchemeVersion.objects.filter(status=SchemeStatus.PUBLISHED).select_related("scheme"):
         period = previous_period(version.period_kind, today)
         period_end = period_bounds(period)[1]
         # A quarter or year is run in the month right after it ends, not in every later month.
@@ -575,3 +676,238 @@ def review_answer(*, actor: User, request: ReviewRequest, correct: bool, answer:
         data={"reason": request.answer},
     )
     return request
+
+
+# --- bonus and penalty items -------------------------------------------------------------------------------
+
+
+def adjustment_items_check(items: Any, *, bonus_cap: float, penalty_cap: float) -> list[str]:
+    """Every problem with a version's catalogue of bonus and penalty items, in words."""
+    if not isinstance(items, list):
+        return [str(_("The bonus and penalty items must be a list."))]
+    problems: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        if not isinstance(item, dict):
+            problems.append(str(_("Each bonus or penalty item needs a code, names and points.")))
+            continue
+        code = str(item.get("code", "")).strip()
+        if not code or not item.get("name_zh") or not item.get("name_en"):
+            problems.append(str(_("Each bonus or penalty item needs a code, names and points.")))
+            continue
+        if code in seen:
+            problems.append(str(_("The item %(code)s is listed twice.") % {"code": code}))
+        seen.add(code)
+        raw = item.get("points")
+        try:
+            points = float(raw) if isinstance(raw, int | float | str) else float("nan")
+        except ValueError:
+            points = float("nan")
+        if not (points == points and points != 0):  # NaN or zero
+            problems.append(
+                str(
+                    _("%(code)s: give the points, above 0 for a bonus, below 0 for a penalty.")
+                    % {"code": code}
+                )
+            )
+        elif points > bonus_cap or -points > penalty_cap:
+            problems.append(
+                str(_("%(code)s: %(points)s points exceed the cap.") % {"code": code, "points": points})
+            )
+    return problems
+
+
+@transaction.atomic
+def scheme_adjustment_items_set(*, actor: User, version: SchemeVersion, items: Any) -> SchemeVersion:
+    """Replace a draft's catalogue of bonus and penalty items; refused with every problem listed."""
+    _require(actor, Perm.ASSESSMENT_EDIT)
+    version = SchemeVersion.objects.select_for_update().get(pk=version.pk)
+    if version.status != SchemeStatus.DRAFT:
+        raise Conflict(_("Only a draft is edited."), code="not_a_draft")
+    problems = adjustment_items_check(items, bonus_cap=version.bonus_cap, penalty_cap=version.penalty_cap)
+    if problems:
+        raise ValidationFailed(
+            _("The bonus and penalty items are not valid."),
+            code="invalid_adjustment_items",
+            detail={"problems": problems},
+        )
+    version.adjustment_items = [
+        {
+            "code": str(i["code"]).strip(),
+            "name_zh": str(i["name_zh"]).strip(),
+            "name_en": str(i["name_en"]).strip(),
+            "points": float(i["points"]),
+        }
+        for i in items
+    ]
+    version.save(update_fields=["adjustment_items"])
+    audit_record(
+        actor=actor,
+        action="assessment.scheme.adjustments_edited",
+        target=version,
+        data={"items": len(version.adjustment_items)},
+    )
+    return version
+
+
+def _subject_unit(unit: OrgUnit | None, staff: User | None) -> OrgUnit:
+    if (unit is None) == (staff is None):
+        raise ValidationFailed(_("Name either a unit or a person."), code="unit_or_person")
+    if unit is not None:
+        return unit
+    assert staff is not None
+    if staff.org_unit is None or staff.kind != UserKind.STAFF:
+        raise NotFound()
+    return staff.org_unit
+
+
+@transaction.atomic
+def adjustment_record(
+    *,
+    actor: User,
+    scheme: Scheme,
+    code: str,
+    occurred_on: dt.date,
+    reason: str,
+    evidence: str = "",
+    unit: OrgUnit | None = None,
+    staff: User | None = None,
+) -> Adjustment:
+    """Record a bonus or penalty item (a commendation, verified misconduct) for a unit or person the actor
+    covers; it counts in the runs of its period computed after it is recorded."""
+    where = _subject_unit(unit, staff)
+    if not has_perm_on_unit(actor, Perm.ASSESSMENT_EDIT, where):
+        raise NotFound()
+    subject_kind = Subject.UNIT if unit is not None else Subject.STAFF
+    if scheme.subject != subject_kind:
+        raise ValidationFailed(
+            _("This scheme assesses %(subject)s.") % {"subject": Subject(scheme.subject).label},
+            code="wrong_subject",
+        )
+    version = scheme.versions.filter(status=SchemeStatus.PUBLISHED).first()
+    codes = {item["code"] for item in (version.adjustment_items if version else [])}
+    if code not in codes:
+        raise ValidationFailed(
+            _("The published scheme has no bonus or penalty item %(code)s.") % {"code": code},
+            code="unknown_item",
+        )
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason."), code="reason_required")
+    if occurred_on > clock.today():
+        raise ValidationFailed(_("The date cannot be in the future."), code="date_in_future")
+    entry = Adjustment.objects.create(
+        scheme=scheme,
+        code=code,
+        unit=unit,
+        staff=staff,
+        occurred_on=occurred_on,
+        reason=reason.strip(),
+        evidence=evidence.strip(),
+        recorded_by=actor,
+        recorded_at=clock.now(),
+    )
+    audit_record(
+        actor=actor,
+        action="assessment.adjustment.recorded",
+        target=entry,
+        unit=where,
+        data={"code": code, "occurred_on": occurred_on.isoformat(), "reason": entry.reason},
+    )
+    return entry
+
+
+@transaction.atomic
+def adjustment_withdraw(*, actor: User, adjustment: Adjustment, reason: str) -> Adjustment:
+    """Withdraw an item recorded in error; runs already computed keep it, later runs leave it out."""
+    entry = (
+        Adjustment.objects.select_for_update(of=("self",))
+        .select_related("unit", "staff")
+        .get(pk=adjustment.pk)
+    )
+    where = _subject_unit(entry.unit, entry.staff)
+    if not has_perm_on_unit(actor, Perm.ASSESSMENT_EDIT, where):
+        raise NotFound()
+    if entry.withdrawn_at is not None:
+        raise Conflict(_("This item is already withdrawn."), code="already_withdrawn")
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason."), code="reason_required")
+    entry.withdrawn_by = actor
+    entry.withdrawn_at = clock.now()
+    entry.withdrawal_reason = reason.strip()
+    entry.save(update_fields=["withdrawn_by", "withdrawn_at", "withdrawal_reason"])
+    audit_record(
+        actor=actor,
+        action="assessment.adjustment.withdrawn",
+        target=entry,
+        unit=where,
+        data={"reason": entry.withdrawal_reason},
+    )
+    return entry
+
+
+# --- calibration -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    subject_id: int
+    grade: str
+    reason: str
+
+
+@transaction.atomic
+def run_calibrate(*, actor: User, run: Run, moves: list[Move]) -> Run:
+    """The assessment committee moves grades of a computed run, each with a written reason, all or nothing,
+    and never above the outstanding quota of the peer group. Finalizing locks the grades."""
+    _require(actor, Perm.ASSESSMENT_APPROVE)
+    run = Run.objects.select_for_update().select_related("version").get(pk=run.pk)
+    if run.status != RunStatus.COMPUTED:
+        raise Conflict(_("A finalized run is not calibrated."), code="run_finalized")
+    if not moves:
+        raise ValidationFailed(_("Move at least one grade."), code="no_moves")
+    subjects = {s.pk: s for s in RunSubject.objects.select_for_update().filter(run=run)}
+    groups: dict[str, list[Move]] = defaultdict(list)
+    for move in moves:
+        subject = subjects.get(move.subject_id)
+        if subject is None:
+            raise NotFound()
+        groups[subject.group].append(move)
+    version = run.version
+    coefficients = version.coefficients or dict(scoring.DEFAULT_COEFFICIENTS)
+    approved = float(version.quota_approved) if version.quota_approved is not None else None
+    for group, group_moves in sorted(groups.items()):
+        members = [s for s in subjects.values() if s.group == group]
+        try:
+            result = scoring.calibrate(
+                {s.pk: (scoring.Grade(s.grade) if s.grade else None) for s in members},
+                [(m.subject_id, m.grade, m.reason) for m in group_moves],
+                float(version.quota),
+                quota_approved=approved,
+            )
+        except ValueError as error:
+            raise ValidationFailed(
+                _("These moves are not allowed: %(error)s") % {"error": error}, code="invalid_moves"
+            ) from None
+        for move in group_moves:
+            subject = subjects[move.subject_id]
+            Calibration.objects.create(
+                subject=subject,
+                from_grade=subject.grade,
+                to_grade=move.grade,
+                reason=move.reason.strip(),
+                moved_by=actor,
+                moved_at=clock.now(),
+            )
+            if not subject.computed_grade:
+                subject.computed_grade = subject.grade
+            new = result[subject.pk]
+            subject.grade = str(new) if new is not None else ""
+            subject.incentive = scoring.incentive(new, coefficients)
+            subject.save(update_fields=["grade", "computed_grade", "incentive"])
+    audit_record(
+        actor=actor,
+        action="assessment.run.calibrated",
+        target=run,
+        data={"moves": [{"subject": m.subject_id, "grade": m.grade, "reason": m.reason} for m in moves]},
+    )
+    return run
