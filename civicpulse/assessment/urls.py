@@ -8,4 +8,7 @@ urlpatterns = [
     path("mine/", views.mine, name="mine"),
     path("runs/<int:run_id>/", views.run_detail, name="run_detail"),
     path("runs/<int:run_id>/subjects/<int:subject_id>/", views.subject_detail, name="subject_detail"),
+    path("runs/<int:run_id>/calibrate/", views.calibrate, name="calibrate"),
+    path("adjustments/", views.adjustments, name="adjustments"),
+    path("adjustments/<int:adjustment_id>/withdraw/", views.adjustment_withdraw, name="adjustment_withdraw"),
 ]

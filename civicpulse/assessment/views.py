@@ -3,27 +3,40 @@ subject's breakdown with the records behind every number, and "my assessment".""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from civicpulse.accounts.enums import Role, UserKind
-from civicpulse.accounts.models import User
+from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, has_perm
-from civicpulse.assessment import charts, selectors
+from civicpulse.assessment import charts, selectors, services
 from civicpulse.assessment import indicators as lib
-from civicpulse.assessment.models import RunSubject, RunValue, SchemeItem
-from civicpulse.assessment.permissions import access_run, access_run_subject
+from civicpulse.assessment.enums import Grade
+from civicpulse.assessment.models import (
+    Adjustment,
+    Calibration,
+    RunSubject,
+    RunValue,
+    Scheme,
+    SchemeItem,
+    SchemeVersion,
+)
+from civicpulse.assessment.permissions import access_run, access_run_subject, subject_scope
 from civicpulse.cases.models import Case, Ticket
-from civicpulse.core.errors import NotFound
+from civicpulse.core import clock
+from civicpulse.core.errors import DomainError, NotFound, ValidationFailed
 from civicpulse.evaluations.enums import Level
 from civicpulse.evaluations.models import Evaluation
 from civicpulse.rectification.models import RectificationOrder
@@ -209,7 +222,25 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         raise Http404 from None
     subjects = selectors.run_subjects(user=user, run=run)
     groups = _groups(subjects, selectors.scheme_items(run=run), selectors.pooled_counts(run=run))
-    return render(request, "assessment/run_detail.html", {"run": run, "groups": groups})
+    visible = {s.pk for s in subjects}
+    calibrations = [
+        c
+        for c in Calibration.objects.filter(subject__run=run).select_related(
+            "subject__unit", "subject__staff", "moved_by"
+        )
+        if c.subject_id in visible
+    ]
+    return render(
+        request,
+        "assessment/run_detail.html",
+        {
+            "run": run,
+            "groups": groups,
+            "calibrations": [(c, subject_label(c.subject)) for c in calibrations],
+            "can_calibrate": run.status == "computed" and has_perm(user, Perm.ASSESSMENT_APPROVE),
+            "subject_heading": _("Unit") if run.version.scheme.subject == "unit" else _("Staff member"),
+        },
+    )
 
 
 @dataclass
@@ -314,3 +345,167 @@ def mine(request: HttpRequest) -> HttpResponse:
         "assessment/mine.html",
         {"rows": rows, "can_list_runs": has_perm(user, Perm.ASSESSMENT_VIEW)},
     )
+
+
+# --- the committee: calibration, bonus and penalty items ----------------------------------------------------
+
+
+@dataclass
+class CalibrationRow:
+    subject: RunSubject
+    label: str
+    final: str
+    # What the form showed or the user chose (kept when the moves are refused).
+    chosen: str
+    reason: str
+
+
+@login_required
+def calibrate(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The committee moves grades of a computed run (all moves at once, each with a reason)."""
+    user = _staff(request, Perm.ASSESSMENT_APPROVE)
+    try:
+        run = access_run(user, run_id)
+    except NotFound:
+        raise Http404 from None
+    error: DomainError | None = None
+    if request.method == "POST":
+        moves = []
+        for subject in RunSubject.objects.filter(run=run).exclude(grade=""):
+            grade = request.POST.get(f"grade-{subject.pk}", subject.grade)
+            if grade != subject.grade:
+                moves.append(
+                    services.Move(
+                        subject_id=subject.pk,
+                        grade=grade,
+                        reason=request.POST.get(f"reason-{subject.pk}", "")[:4000],
+                    )
+                )
+        try:
+            services.run_calibrate(actor=user, run=run, moves=moves)
+        except DomainError as exc:
+            error = exc
+        else:
+            return redirect("assessment:run_detail", run_id=run.pk)
+    subjects = selectors.run_subjects(user=user, run=run)
+    groups: dict[str, list[CalibrationRow]] = defaultdict(list)
+    for s in sorted(subjects, key=lambda s: (s.group, s.rank or 0)):
+        if s.grade:
+            groups[s.group].append(
+                CalibrationRow(
+                    s,
+                    subject_label(s),
+                    format_score(s.final),
+                    chosen=request.POST.get(f"grade-{s.pk}", s.grade),
+                    reason=request.POST.get(f"reason-{s.pk}", ""),
+                )
+            )
+    names = selectors.group_names(groups=groups)
+    return render(
+        request,
+        "assessment/calibrate.html",
+        {
+            "run": run,
+            "groups": [(group_label(code, names), rows) for code, rows in sorted(groups.items())],
+            "grades": Grade.choices,
+            "quota": f"{float(run.version.quota) * 100:.0f} %",
+            "error": error,
+        },
+        status=422 if error else 200,
+    )
+
+
+@login_required
+def adjustments(request: HttpRequest) -> HttpResponse:
+    """Bonus and penalty items: those the user may see (their own, at least), and a form to record one."""
+    user = _staff(request, None)
+    error: DomainError | None = None
+    if request.method == "POST":
+        if not has_perm(user, Perm.ASSESSMENT_EDIT):
+            raise Http404
+        post = request.POST
+        try:
+            scheme = Scheme.objects.filter(code=post.get("scheme", "")).first()
+            if scheme is None:
+                raise ValidationFailed(_("Choose a scheme."), code="scheme_required")
+            who = post.get("who", "").strip()
+            unit = OrgUnit.objects.filter(code=who).first() if scheme.subject == "unit" else None
+            staff = (
+                User.objects.filter(employee_number=who).first()
+                if scheme.subject == "staff" and who
+                else None
+            )
+            if unit is None and staff is None:
+                raise ValidationFailed(
+                    _("No unit code or employee number %(who)s.") % {"who": who}, code="unknown_subject"
+                )
+            try:
+                occurred_on = dt.date.fromisoformat(post.get("occurred_on", ""))
+            except ValueError:
+                raise ValidationFailed(_("Give the date as YYYY-MM-DD."), code="invalid_date") from None
+            services.adjustment_record(
+                actor=user,
+                scheme=scheme,
+                code=post.get("code", ""),
+                occurred_on=occurred_on,
+                reason=post.get("reason", "")[:4000],
+                evidence=post.get("evidence", "")[:200],
+                unit=unit,
+                staff=staff,
+            )
+        except NotFound:
+            error = ValidationFailed(_("You do not cover this unit or person."), code="not_covered")
+        except DomainError as exc:
+            error = exc
+        else:
+            return redirect("assessment:adjustments")
+    rows = (
+        Adjustment.objects.filter(subject_scope(user))
+        .select_related("scheme", "unit", "staff", "recorded_by")
+        .order_by("-occurred_on", "-pk")[:300]
+    )
+    items: dict[str, str] = {}
+    for version in SchemeVersion.objects.filter(status="published").select_related("scheme"):
+        for item in version.adjustment_items or []:
+            name = item["name_en"] if _english() else item["name_zh"]
+            items[f"{version.scheme.code}:{item['code']}"] = f"{name} ({item['points']:+g})"
+    return render(
+        request,
+        "assessment/adjustments.html",
+        {
+            "rows": [
+                {
+                    "entry": a,
+                    "item": items.get(f"{a.scheme.code}:{a.code}", a.code),
+                    "who": a.unit.code if a.unit else (a.staff.display_name if a.staff else ""),
+                }
+                for a in rows
+            ],
+            "schemes": Scheme.objects.filter(versions__status="published").distinct().order_by("code"),
+            "items": sorted(items.items()),
+            "can_record": has_perm(user, Perm.ASSESSMENT_EDIT),
+            "can_list_runs": has_perm(user, Perm.ASSESSMENT_VIEW),
+            "error": error,
+            "posted": request.POST if request.method == "POST" else {},
+            "today": clock.today().isoformat(),
+        },
+        status=422 if error else 200,
+    )
+
+
+@login_required
+@require_POST
+def adjustment_withdraw(request: HttpRequest, adjustment_id: int) -> HttpResponse:
+    user = _staff(request, Perm.ASSESSMENT_EDIT)
+    entry = Adjustment.objects.filter(subject_scope(user), pk=adjustment_id).first()
+    if entry is None:
+        raise Http404
+    try:
+        services.adjustment_withdraw(
+            actor=user, adjustment=entry, reason=request.POST.get("reason", "")[:4000]
+        )
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("assessment:adjustments")

@@ -394,3 +394,77 @@ def test_a_run_drills_down_to_its_records_and_is_calibrated_through_the_api(staf
     assert (after["grade"], after["computed_grade"]) == ("competent", "outstanding")
     export = leader.get(f"/api/v1/assessment/runs/{run.pk}/export.csv").content.decode("utf-8-sig")
     assert people[-2].employee_number in export and people[-2].display_name in export
+
+
+# --- pages -------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_committee_calibrates_on_the_page_and_the_run_shows_the_moves(staff_world, client_for, language):
+    w = staff_world
+    run, people = _graded_run(w)
+    best = RunSubject.objects.get(run=run, staff=people[-1])
+    second = RunSubject.objects.get(run=run, staff=people[-2])
+    leader = client_for(w.leader, language)
+    page = leader.get(f"/staff/assessment/runs/{run.pk}/calibrate/")
+    assert page.status_code == 200 and f'name="grade-{best.pk}"' in page.content.decode()
+    # Above the quota: refused, the choices and reasons stay on the form, nothing moved.
+    refused = leader.post(
+        f"/staff/assessment/runs/{run.pk}/calibrate/",
+        {f"grade-{second.pk}": "outstanding", f"reason-{second.pk}": "窗口服务突出"},
+    )
+    assert refused.status_code == 422 and "窗口服务突出" in refused.content.decode()
+    assert not Calibration.objects.exists()
+    moved = leader.post(
+        f"/staff/assessment/runs/{run.pk}/calibrate/",
+        {
+            f"grade-{second.pk}": "outstanding",
+            f"reason-{second.pk}": "窗口服务突出",
+            f"grade-{best.pk}": "competent",
+            f"reason-{best.pk}": "群众投诉核实",
+        },
+    )
+    assert moved.status_code == 302
+    detail = leader.get(f"/staff/assessment/runs/{run.pk}/").content.decode()
+    assert "群众投诉核实" in detail and "窗口服务突出" in detail
+    # Only the committee (leaders) calibrates; a quality officer gets 404.
+    assert client_for(w.quality_a).get(f"/staff/assessment/runs/{run.pk}/calibrate/").status_code == 404
+
+
+def test_bonus_items_are_recorded_and_withdrawn_on_the_page(staff_world, client_for):
+    w = staff_world
+    admin = client_for(w.admin)
+    with clock.frozen(at("2025-11-12")):
+        page = admin.get("/staff/assessment/adjustments/")
+        assert page.status_code == 200 and "staff:commended" in page.content.decode()
+        form = {
+            "item": "staff:commended",
+            "scheme": "staff",
+            "code": "commended",
+            "who": w.window_officer.employee_number,
+            "occurred_on": "2025-11-10",
+            "reason": "省级表彰",
+            "evidence": "文号12",
+        }
+        assert admin.post("/staff/assessment/adjustments/", form).status_code == 302
+        entry = Adjustment.objects.get()
+        missing = admin.post("/staff/assessment/adjustments/", {**form, "reason": ""})
+        assert missing.status_code == 422 and Adjustment.objects.count() == 1
+        unknown = admin.post("/staff/assessment/adjustments/", {**form, "who": "E-nobody"})
+        assert unknown.status_code == 422
+        listed = admin.get("/staff/assessment/adjustments/").content.decode()
+        assert "省级表彰" in listed and "文号12" in listed
+        # The officer sees their own item but cannot record or withdraw.
+        officer = client_for(w.window_officer)
+        assert "省级表彰" in officer.get("/staff/assessment/adjustments/").content.decode()
+        assert officer.post("/staff/assessment/adjustments/", form).status_code == 404
+        assert (
+            officer.post(f"/staff/assessment/adjustments/{entry.pk}/withdraw/", {"reason": "x"}).status_code
+            == 404
+        )
+        assert (
+            admin.post(f"/staff/assessment/adjustments/{entry.pk}/withdraw/", {"reason": "录错"}).status_code
+            == 302
+        )
+    entry.refresh_from_db()
+    assert entry.withdrawn_by == w.admin and entry.withdrawal_reason == "录错"
