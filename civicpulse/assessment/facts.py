@@ -118,7 +118,9 @@ def _aware_day_end(day: dt.date) -> dt.datetime:
 
 
 def _handlers(ids: list[int], cutoff: dt.datetime) -> dict[int, dict[str, int | None]]:
-    """Per case, who accepted (or refused) it and who decided it, from the audit trail as of the cut-off."""
+    """Per case, from the audit trail as of the cut-off: who accepted (or refused) it ("acceptance"), who
+    decided it ("completion"), and each person who passed it on between ("advanced-<id>": the section's
+    approvers). A key is there only for what happened."""
     found: dict[int, dict[str, int | None]] = defaultdict(dict)
     stages = {
         "cases.case.accepted": "acceptance",
@@ -126,13 +128,21 @@ def _handlers(ids: list[int], cutoff: dt.datetime) -> dict[int, dict[str, int | 
         "cases.case.approved": "completion",
         "cases.case.denied": "completion",
     }
-    for target, action, actor in AuditEvent.objects.filter(
-        target_type="cases.case",
-        target_id__in=[str(i) for i in ids],
-        action__in=list(stages),
-        occurred_at__lte=cutoff,
-    ).values_list("target_id", "action", "actor_id"):
-        found[int(target)][stages[action]] = actor
+    for target, action, actor in (
+        AuditEvent.objects.filter(
+            target_type="cases.case",
+            target_id__in=[str(i) for i in ids],
+            action__in=[*stages, "cases.case.advanced"],
+            occurred_at__lte=cutoff,
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("target_id", "action", "actor_id")
+    ):
+        handled = found[int(target)]
+        if action == "cases.case.advanced":
+            handled[f"advanced-{actor}"] = actor
+        else:
+            handled[stages[action]] = actor
     return found
 
 
@@ -180,7 +190,8 @@ def _case_facts(
             )
             working_days = clocks.used_days(calendar, clock, local_date(case.decided_at, tz))
         handled = (handlers or {}).get(case.pk, {})
-        staff = (case.intake_officer_id, handled.get("acceptance"), handled.get("completion"))
+        # Everyone who handled it: the intake officer, whoever accepted, passed it on or decided it.
+        staff = (case.intake_officer_id, *handled.values())
         facts.append(
             CaseFact(
                 case_id=case.pk,

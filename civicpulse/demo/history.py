@@ -443,7 +443,7 @@ class History:
         missing: list[int] | None = None,
     ) -> None:
         if what == "advance":
-            self._at(at, lambda: _transition(head, case, "advance"))
+            self._at(at, lambda: _transition(_step_holder(case) or head, case, "advance"))
         elif what in ("approve", "deny"):
             reason = self.rng.choice(_DENY_REASONS) if what == "deny" else ""
             self._at(at, lambda: _transition(head, case, what, reason=reason))
@@ -471,6 +471,16 @@ class History:
             self._at(at, lambda: _visit(front, case, VisitKind.PICKUP, window))
         else:  # deliver, close
             self._at(at, lambda: _transition(front, case, what))
+
+
+def _step_holder(case: Case) -> User | None:
+    """Who passes the case on from a review step: the approver the case service assigned when the step
+    began. Other steps are passed on by the department's head, as before (a window officer may not)."""
+    case = Case.objects.select_related("assignee", "version").get(pk=case.pk)
+    step = case.version.steps.filter(position=case.step_position or 0).first()
+    if step is None or step.responsible_role != Role.APPROVER:
+        return None
+    return case.assignee
 
 
 def _transition(

@@ -393,3 +393,37 @@ def test_the_demo_runs_every_quarter_wholly_inside_its_history(
     from civicpulse.demo.assessment import whole_quarters
 
     assert whole_quarters(dt.date.fromisoformat(start), dt.date.fromisoformat(end)) == quarters
+
+
+def test_the_demo_assesses_staff_by_role_with_items_a_calibration_and_review_requests(demo: Demo) -> None:
+    from civicpulse.assessment.models import (
+        Adjustment,
+        Calibration,
+        ReviewRequest,
+        Run,
+        RunSubject,
+        SchemeVersion,
+    )
+
+    version = SchemeVersion.objects.get(scheme__code="staff", status="published")
+    assert version.approver != version.author and len(version.adjustment_items) == 4
+    run = Run.objects.get(version=version)
+    assert run.period == "2026-Q1" and run.status == "finalized"
+    rows = RunSubject.objects.filter(run=run)
+    assert {s.group for s in rows} == {"window_officer", "approver"}
+    assert not rows.filter(unit__isnull=False).exists()
+    officers = rows.filter(group="window_officer")
+    # The busy counters' officers met enough applicants in a quarter to be ranked (back-office officers of
+    # the branch windows did not: shown as insufficient data); probationers are never graded.
+    assert officers.filter(rank__isnull=False).count() >= 20
+    assert officers.filter(rank__isnull=True).exists()
+    assert not rows.filter(probation=True).exclude(grade="").exists()
+    assert rows.filter(staff__on_probation=True).exists()
+    assert Adjustment.objects.filter(scheme__code="staff").count() == 4
+    assert rows.exclude(bonus=0).exists() and rows.exclude(penalty=0).exists()
+    [moved] = Calibration.objects.filter(subject__run=run)
+    grades = ["outstanding", "competent", "basic", "incompetent"]
+    assert grades.index(moved.to_grade) == grades.index(moved.from_grade) + 1 and moved.reason
+    assert (moved.subject.computed_grade, moved.subject.grade) == (moved.from_grade, moved.to_grade)
+    statuses = sorted(ReviewRequest.objects.values_list("status", flat=True))
+    assert statuses == ["pending", "rejected"]
