@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
+from civicpulse.assessment import services as assessment
+from civicpulse.assessment.models import Scheme, SchemeVersion
 from civicpulse.cases import services as cases
 from civicpulse.cases.models import Case
 from civicpulse.catalogue import services as cat
@@ -58,6 +60,7 @@ AUDITORS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "l
 # The test case's intake was at window-1 of the hall: its rating belongs to the window's subtree.
 WINDOW_VIEWERS = frozenset({"admin", "window_officer", "supervisor", "leader"})
 ASSESSMENT_READERS = frozenset({"admin", "head_a", "quality_a", "head_b", "supervisor", "leader"})
+ASSESSMENT_EDITORS = frozenset({"admin", "quality_a"})
 
 
 def version_of(code: str, number: int):
@@ -66,6 +69,7 @@ def version_of(code: str, number: int):
 
 def operations(ids: dict[str, int]) -> list[Op]:
     draft = "/api/v1/catalogue/manage/services/SVC-1/versions/2"
+    scheme_draft = f"/staff/assessment/schemes/versions/{ids['scheme_version']}/"
     return [
         Op("public list", "GET", "/api/v1/catalogue/services", EVERYONE),
         Op("public detail", "GET", "/api/v1/catalogue/services/SVC-1", EVERYONE),
@@ -169,6 +173,27 @@ def operations(ids: dict[str, int]) -> list[Op]:
         Op("assessment runs", "GET", "/api/v1/assessment/runs", ASSESSMENT_READERS),
         Op("indicator library", "GET", "/api/v1/assessment/indicators", ALL_STAFF | {"citizen"}),
         Op("assessment run list page", "GET", "/staff/assessment/", ASSESSMENT_READERS, page=True),
+        Op("scheme list page", "GET", "/staff/assessment/schemes/", ASSESSMENT_READERS, page=True),
+        Op("scheme editor page", "GET", scheme_draft, ASSESSMENT_READERS, page=True),
+        Op("scheme live check", "POST", f"{scheme_draft}check/", ASSESSMENT_EDITORS, page=True),
+        Op("scheme weight tables", "POST", f"{scheme_draft}items/", ASSESSMENT_EDITORS, page=True),
+        Op("scheme settings", "POST", f"{scheme_draft}settings/", ASSESSMENT_EDITORS, page=True),
+        Op(
+            "scheme submit",
+            "POST",
+            f"{scheme_draft}transitions/submit/",
+            ASSESSMENT_EDITORS,
+            page=True,
+            effect=lambda: SchemeVersion.objects.filter(scheme__code="depts", status="in_review").exists(),
+        ),
+        Op(
+            "new scheme draft",
+            "POST",
+            "/staff/assessment/schemes/staff/drafts/",
+            ASSESSMENT_EDITORS,
+            page=True,
+            effect=lambda: SchemeVersion.objects.filter(scheme__code="staff").exists(),
+        ),
         Op("portal home", "GET", "/", EVERYONE, page=True),
         Op("case tracking page", "GET", "/track/", EVERYONE, page=True),
         Op("hall screen", "GET", "/halls/hall/board/", EVERYONE, page=True),
@@ -226,6 +251,14 @@ def world(county: factories.County):
         rating=ev.Rating(level=5, dimensions={}, tags=[]),
         as_applicant=True,
     )
+    depts = Scheme.objects.create(code="depts", name_zh="部门考核", name_en="Departments", subject="unit")
+    Scheme.objects.create(code="staff", name_zh="人员考核", name_en="Staff", subject="staff")
+    scheme_draft = assessment.scheme_version_draft(actor=county.quality_a, scheme=depts)
+    assessment.scheme_items_set(
+        actor=county.quality_a,
+        version=scheme_draft,
+        items=[assessment.ItemInput("approval", "good_review_rate", 100, {"kind": "percentile"}, 1)],
+    )
     county.admin.is_staff = county.admin.is_superuser = True
     county.admin.save()
     return county
@@ -247,6 +280,7 @@ def test_every_operation_admits_exactly_the_roles_that_may_use_it(world, client_
         "owner_a": world.owner_a.pk,
         "case": Case.objects.get().number,
         "evaluation": Evaluation.objects.get().pk,
+        "scheme_version": SchemeVersion.objects.get(scheme__code="depts").pk,
     }
     user = None if role == "anonymous" else getattr(world, role)
     failures = []
