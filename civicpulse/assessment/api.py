@@ -5,9 +5,11 @@ import io
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.security import django_auth
 
+from civicpulse.accounts.enums import UserKind
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, require_perm
 from civicpulse.assessment import indicators as lib
@@ -34,7 +36,7 @@ from civicpulse.assessment.schemas import (
     WithdrawIn,
 )
 from civicpulse.catalogue.schemas import ErrorOut
-from civicpulse.core.errors import NotFound
+from civicpulse.core.errors import Forbidden, NotFound
 
 router = Router(tags=["assessment"], auth=django_auth)
 ERRORS: dict[int | tuple[int, ...], Any] = {(401, 403, 404, 409, 422): ErrorOut}
@@ -233,7 +235,9 @@ def run_calibrate(request: HttpRequest, run_id: int, payload: CalibrateIn) -> Ru
 
 @router.get("/adjustments", response={200: list[AdjustmentOut], **ERRORS}, summary="Bonus and penalty items")
 def adjustment_list(request: HttpRequest, scheme: str | None = None) -> Any:
-    # Scoped like results: the units and staff the user oversees, and their own items.
+    # Scoped like results: the units and staff the user oversees, and their own items; staff only.
+    if _user(request).kind != UserKind.STAFF:
+        raise Forbidden(_("You do not have access to this."), code="forbidden")
     rows = Adjustment.objects.filter(subject_scope(request.user)).select_related("scheme", "unit", "staff")
     if scheme:
         rows = rows.filter(scheme__code=scheme)

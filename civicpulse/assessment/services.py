@@ -607,17 +607,28 @@ def routine_runs(*, today: dt.date | None = None) -> list[Run]:
 # --- review requests ---------------------------------------------------------------------------------------
 
 
+def review_is_theirs(actor: User, subject: RunSubject) -> bool:
+    """The assessed person, or the head of the assessed unit, may ask for a review of the result."""
+    return subject.staff_id == actor.pk or (
+        subject.unit is not None
+        and has_perm_on_unit(actor, Perm.ASSESSMENT_VIEW, subject.unit)
+        and holds_role(actor, frozenset({Role.DEPARTMENT_HEAD}), [subject.unit])
+    )
+
+
+def review_open_until(run: Run) -> dt.datetime | None:
+    """Until when a review of a finalized run may be asked for; None before finalizing."""
+    if run.status != RunStatus.FINALIZED or run.finalized_at is None:
+        return None
+    return run.finalized_at + dt.timedelta(days=int(str(settings.CIVICPULSE["REVIEW_REQUEST_DAYS"])))
+
+
 @transaction.atomic
 def review_request(*, actor: User, subject: RunSubject, reason: str) -> ReviewRequest:
     """The head of an assessed unit (or the assessed person) asks for a review of a finalized result."""
     subject = RunSubject.objects.select_related("run", "unit").get(pk=subject.pk)
     run = subject.run
-    own = subject.staff_id == actor.pk or (
-        subject.unit is not None
-        and has_perm_on_unit(actor, Perm.ASSESSMENT_VIEW, subject.unit)
-        and holds_role(actor, frozenset({Role.DEPARTMENT_HEAD}), [subject.unit])
-    )
-    if not own:
+    if not review_is_theirs(actor, subject):
         raise NotFound()
     if run.status != RunStatus.FINALIZED or run.finalized_at is None:
         raise Conflict(_("Only a finalized result is reviewed."), code="run_not_finalized")

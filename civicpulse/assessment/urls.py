@@ -10,6 +10,7 @@ urlpatterns = [
     path("runs/<int:run_id>/subjects/<int:subject_id>/", views.subject_detail, name="subject_detail"),
     path("runs/<int:run_id>/calibrate/", views.calibrate, name="calibrate"),
     path("adjustments/", views.adjustments, name="adjustments"),
+    path("reviews/", views.reviews, name="reviews"),
     path("adjustments/<int:adjustment_id>/withdraw/", views.adjustment_withdraw, name="adjustment_withdraw"),
 ]
 # The scheme editor (civicpulse/assessment/editor.py).

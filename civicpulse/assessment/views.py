@@ -27,6 +27,7 @@ from civicpulse.assessment.enums import Grade
 from civicpulse.assessment.models import (
     Adjustment,
     Calibration,
+    ReviewRequest,
     RunSubject,
     RunValue,
     Scheme,
@@ -278,6 +279,28 @@ class Line:
     more: int
 
 
+def _subject_adjustments(subject: RunSubject) -> list[dict[str, Any]]:
+    """The bonus and penalty items the run counted for the subject, with the points its version gives."""
+    run = subject.run
+    points = {i["code"]: i for i in run.version.adjustment_items or []}
+    entries = Adjustment.objects.filter(
+        scheme_id=run.version.scheme_id,
+        occurred_on__gte=run.period_start,
+        occurred_on__lte=run.period_end,
+        recorded_at__lte=run.cutoff,
+        code__in=list(points),
+        **({"unit_id": subject.unit_id} if subject.unit_id else {"staff_id": subject.staff_id}),
+    ).exclude(withdrawn_at__lte=run.cutoff)
+    return [
+        {
+            "entry": e,
+            "name": points[e.code]["name_en"] if _english() else points[e.code]["name_zh"],
+            "points": float(points[e.code]["points"]),
+        }
+        for e in entries.order_by("occurred_on", "pk")
+    ]
+
+
 @login_required
 def subject_detail(request: HttpRequest, run_id: int, subject_id: int) -> HttpResponse:
     user = _staff(request, None)
@@ -285,6 +308,17 @@ def subject_detail(request: HttpRequest, run_id: int, subject_id: int) -> HttpRe
         subject = access_run_subject(user, run_id, subject_id)
     except NotFound:
         raise Http404 from None
+    error: DomainError | None = None
+    if request.method == "POST":
+        try:
+            services.review_request(actor=user, subject=subject, reason=request.POST.get("reason", "")[:4000])
+        except NotFound:
+            raise Http404 from None
+        except DomainError as exc:
+            error = exc
+        else:
+            messages.success(request, _("Your request for a review is sent to the assessment committee."))
+            return redirect("assessment:subject_detail", run_id=subject.run_id, subject_id=subject.pk)
     values = list(subject.values.order_by("-weight", "indicator"))
     wanted: dict[str, set[int]] = defaultdict(set)
     for v in values:
@@ -310,10 +344,22 @@ def subject_detail(request: HttpRequest, run_id: int, subject_id: int) -> HttpRe
                 more=max(0, len(v.record_ids) - DRILL_DOWN_LIMIT),
             )
         )
+    open_until = services.review_open_until(subject.run)
+    may_ask = (
+        open_until is not None
+        and clock.now() <= open_until
+        and services.review_is_theirs(user, subject)
+        and not subject.review_requests.filter(status="pending").exists()
+    )
     return render(
         request,
         "assessment/subject_detail.html",
         {
+            "reviews": list(subject.review_requests.select_related("answered_by").order_by("requested_at")),
+            "may_ask": may_ask,
+            "open_until": open_until,
+            "adjustments": _subject_adjustments(subject),
+            "error": error,
             "run": subject.run,
             "subject": subject,
             "label": subject_label(subject),
@@ -509,3 +555,47 @@ def adjustment_withdraw(request: HttpRequest, adjustment_id: int) -> HttpRespons
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("assessment:adjustments")
+
+
+@login_required
+def reviews(request: HttpRequest) -> HttpResponse:
+    """The committee's queue: review requests waiting for an answer, oldest due first, and recent answers;
+    readers of results see the requests about the rows they may see, the committee answers."""
+    user = _staff(request)
+    can_answer = has_perm(user, Perm.ASSESSMENT_APPROVE)
+    error: DomainError | None = None
+    if request.method == "POST":
+        if not can_answer:
+            raise Http404
+        raw = request.POST.get("request", "")
+        review = ReviewRequest.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        if review is None:
+            raise Http404
+        try:
+            services.review_answer(
+                actor=user,
+                request=review,
+                correct=request.POST.get("decision") == "correct",
+                answer=request.POST.get("answer", "")[:4000],
+            )
+        except DomainError as exc:
+            error = exc
+        else:
+            return redirect("assessment:reviews")
+    queue = ReviewRequest.objects.filter(subject_scope(user, "subject")).select_related(
+        "subject__run__version__scheme", "subject__unit", "subject__staff", "requested_by", "answered_by"
+    )
+    pending = list(queue.filter(status="pending").order_by("answer_due", "pk"))
+    answered = list(queue.exclude(status="pending").order_by("-answered_at")[:50])
+    return render(
+        request,
+        "assessment/reviews.html",
+        {
+            "pending": [(r, subject_label(r.subject)) for r in pending],
+            "answered": [(r, subject_label(r.subject)) for r in answered],
+            "error": error,
+            "today": clock.today(),
+            "can_answer": can_answer,
+        },
+        status=422 if error else 200,
+    )

@@ -122,3 +122,44 @@ def test_the_run_page_needs_a_bounded_number_of_queries(world, client_for, djang
     client = client_for(world.leader)
     with django_assert_max_num_queries(12):
         assert client.get(f"/staff/assessment/runs/{run.pk}/").status_code == 200
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_a_head_asks_for_a_review_on_the_page_and_the_committee_answers_it(world, client_for, language):
+    from civicpulse.assessment.models import ReviewRequest
+    from civicpulse.assessment.services import run_finalize
+
+    with clock.frozen(at("2025-12-04")):
+        run_finalize(actor=world.leader, run=world.run)
+    subject = RunSubject.objects.get(run=world.run, unit=world.dept_a)
+    url = f"/staff/assessment/runs/{world.run.pk}/subjects/{subject.pk}/"
+    head = client_for(world.head_a, language)
+    with clock.frozen(at("2025-12-08")):
+        page = head.get(url).content.decode()
+        assert 'name="reason"' in page
+        # Another department's head cannot even see the row.
+        assert client_for(world.head_b).post(url, {"reason": "x"}).status_code == 404
+        assert head.post(url, {"reason": " "}).status_code == 200  # shown again with the error
+        assert not ReviewRequest.objects.exists()
+        assert head.post(url, {"reason": "一件办件被重复计算"}).status_code == 302
+        again = head.get(url).content.decode()
+        assert "一件办件被重复计算" in again and 'name="reason"' not in again  # one pending at a time
+        # The committee's queue: a leader answers; the head may read it but not answer.
+        leader = client_for(world.leader, language)
+        queue = leader.get("/staff/assessment/reviews/").content.decode()
+        review = ReviewRequest.objects.get()
+        assert "一件办件被重复计算" in queue and f'value="{review.pk}"' in queue
+        assert (
+            head.post("/staff/assessment/reviews/", {"request": review.pk, "answer": "x"}).status_code == 404
+        )
+        kept = leader.post(
+            "/staff/assessment/reviews/",
+            {"request": review.pk, "decision": "reject", "answer": "经核查未重复计算"},
+        )
+        assert kept.status_code == 302
+    review.refresh_from_db()
+    assert review.status == "rejected" and review.answered_by == world.leader
+    with clock.frozen(at("2025-12-09")):
+        assert "经核查未重复计算" in head.get(url).content.decode()
+    with clock.frozen(at("2025-12-20")):  # past the 10 days: no form
+        assert 'name="reason"' not in head.get(url).content.decode()
