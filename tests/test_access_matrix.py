@@ -182,6 +182,13 @@ def operations(ids: dict[str, int]) -> list[Op]:
         Op("scheme weight tables", "POST", f"{scheme_draft}items/", ASSESSMENT_EDITORS, page=True),
         Op("scheme settings", "POST", f"{scheme_draft}settings/", ASSESSMENT_EDITORS, page=True),
         Op(
+            "scheme bonus and penalty items",
+            "POST",
+            f"{scheme_draft}adjustment-items/",
+            ASSESSMENT_EDITORS,
+            page=True,
+        ),
+        Op(
             "scheme submit",
             "POST",
             f"{scheme_draft}transitions/submit/",

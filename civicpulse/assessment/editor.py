@@ -5,6 +5,9 @@ The weight tables travel as one form: table i posts `group-i` (its peer group) a
 `i-indicator`, `i-weight`, `i-kind`, `i-floor`, `i-target`, `i-bands`, `i-min_sample`, one entry per row.
 Rows and tables are added and removed by the server re-rendering the form (htmx, or a plain POST without
 JavaScript), so the indicator names come out in the page's language and nothing typed is lost.
+
+The catalogue of bonus and penalty items travels the same way as a form of its own: parallel lists
+`adjustment-code`, `adjustment-name_zh`, `adjustment-name_en`, `adjustment-points`, one entry per row.
 """
 
 from __future__ import annotations
@@ -31,10 +34,10 @@ from civicpulse.accounts.permissions import Perm, has_perm
 from civicpulse.assessment import authoring, scoring, services
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment.enums import Grade, PeriodKind, Ranking, Redistribute, SchemeStatus, Subject
-from civicpulse.assessment.models import Scheme, SchemeItem, SchemeVersion
+from civicpulse.assessment.models import Adjustment, Scheme, SchemeItem, SchemeVersion
 from civicpulse.assessment.transitions import TRANSITIONS
 from civicpulse.assessment.views import indicator_name
-from civicpulse.core.errors import DomainError
+from civicpulse.core.errors import DomainError, ValidationFailed
 from civicpulse.core.selectors import audit_event_list
 
 ROW_FIELDS = ("indicator", "weight", "kind", "floor", "target", "bands", "min_sample")
@@ -419,6 +422,111 @@ def _settings_rows(version: SchemeVersion) -> list[tuple[str, str]]:
     ]
 
 
+# --- bonus and penalty items ----------------------------------------------------------------------------
+
+ADJUSTMENT_FIELDS = ("code", "name_zh", "name_en", "points")
+# As the API accepts them (schemas.AdjustmentItemIn): a recorded item keeps its code in a 40-character field.
+ADJUSTMENT_CODE_MAX_LENGTH = int(getattr(Adjustment._meta.get_field("code"), "max_length", None) or 40)
+ADJUSTMENT_NAME_MAX_LENGTH = 100
+ADJUSTMENT_ITEMS_MAX = 100
+
+
+@dataclass
+class AdjustmentRow:
+    """One bonus or penalty item as typed, every value kept as text."""
+
+    code: str = ""
+    name_zh: str = ""
+    name_en: str = ""
+    points: str = ""
+
+    def blank(self) -> bool:
+        return not any(getattr(self, name).strip() for name in ADJUSTMENT_FIELDS)
+
+
+def _stored_adjustments(version: SchemeVersion) -> list[dict[str, Any]]:
+    items = version.adjustment_items
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
+def adjustment_rows_from_version(version: SchemeVersion) -> list[AdjustmentRow]:
+    return [
+        AdjustmentRow(
+            code=str(item.get("code", "")),
+            name_zh=str(item.get("name_zh", "")),
+            name_en=str(item.get("name_en", "")),
+            points=_num(item.get("points")),
+        )
+        for item in _stored_adjustments(version)
+    ]
+
+
+def adjustment_rows_from_post(post: QueryDict) -> list[AdjustmentRow]:
+    columns = {name: post.getlist(f"adjustment-{name}") for name in ADJUSTMENT_FIELDS}
+    count = min(max(len(column) for column in columns.values()), ADJUSTMENT_ITEMS_MAX + 1)
+    return [
+        AdjustmentRow(
+            **{
+                name: (column[r] if r < len(column) else "")[:FIELD_MAX_LENGTH]
+                for name, column in columns.items()
+            }
+        )
+        for r in range(count)
+    ]
+
+
+def _edit_adjustments(rows: list[AdjustmentRow], op: str) -> None:
+    """Apply one add/remove button to the rows as posted; an out-of-range position changes nothing."""
+    name, _sep, rest = op.partition(":")
+    if name == "add_row" and len(rows) < ADJUSTMENT_ITEMS_MAX:
+        rows.append(AdjustmentRow())
+    elif name == "remove_row" and rest.isdigit() and int(rest) < len(rows):
+        del rows[int(rest)]
+
+
+def read_adjustments(rows: list[AdjustmentRow]) -> tuple[list[dict[str, str]], list[str]]:
+    """The items for the service (wholly blank rows left out) and what the form itself cannot take; the
+    service checks the rest (names and points given, codes unique, points within the caps)."""
+    problems: list[str] = []
+    items: list[dict[str, str]] = []
+    for number, row in enumerate(rows, start=1):
+        if row.blank():
+            continue
+        item = {name: getattr(row, name).strip() for name in ADJUSTMENT_FIELDS}
+        if len(item["code"]) > ADJUSTMENT_CODE_MAX_LENGTH:
+            problems.append(
+                _("Bonus or penalty item %(row)s: the code is at most %(max)s characters.")
+                % {"row": number, "max": ADJUSTMENT_CODE_MAX_LENGTH}
+            )
+        if max(len(item["name_zh"]), len(item["name_en"])) > ADJUSTMENT_NAME_MAX_LENGTH:
+            problems.append(
+                _("Bonus or penalty item %(row)s: each name is at most %(max)s characters.")
+                % {"row": number, "max": ADJUSTMENT_NAME_MAX_LENGTH}
+            )
+        items.append(item)
+    if len(items) > ADJUSTMENT_ITEMS_MAX:
+        problems.append(_("At most %(max)s bonus and penalty items.") % {"max": ADJUSTMENT_ITEMS_MAX})
+    return items, problems
+
+
+def _signed(value: Any) -> str:
+    text = _num(value)
+    number = _float(text) if text else None
+    return f"+{text}" if number is not None and number > 0 else text
+
+
+def _read_only_adjustments(version: SchemeVersion) -> list[dict[str, str]]:
+    return [
+        {
+            "code": str(item.get("code", "")),
+            "name_zh": str(item.get("name_zh", "")),
+            "name_en": str(item.get("name_en", "")),
+            "points": _signed(item.get("points")),
+        }
+        for item in _stored_adjustments(version)
+    ]
+
+
 # --- pages ----------------------------------------------------------------------------------------------
 
 
@@ -491,6 +599,7 @@ def _context(
     *,
     groups: list[GroupForm] | None = None,
     form: dict[str, str] | None = None,
+    adjustment_rows: list[AdjustmentRow] | None = None,
     **extra: Any,
 ) -> dict[str, Any]:
     editable = version.status == SchemeStatus.DRAFT and has_perm(user, Perm.ASSESSMENT_EDIT)
@@ -510,6 +619,9 @@ def _context(
         "item_labels": _labels(SchemeItem, ("group", "indicator", "weight", "rule", "min_sample")),
         "setting_labels": _labels(SchemeVersion, authoring.SETTINGS),
         "scheme_labels": _labels(Scheme, ("subject",)),
+        "adjustment_caps": {"bonus": _num(version.bonus_cap), "penalty": _num(version.penalty_cap)},
+        "adjustment_code_max": ADJUSTMENT_CODE_MAX_LENGTH,
+        "adjustment_name_max": ADJUSTMENT_NAME_MAX_LENGTH,
         "actions": [t for t in TRANSITIONS.values() if t.source == version.status and has_perm(user, t.perm)],
         "events": audit_event_list(
             user=user, target_type="assessment.schemeversion", target_id=str(version.pk)
@@ -521,7 +633,11 @@ def _context(
         groups = groups if groups is not None else groups_from_items(stored)
         form = form if form is not None else settings_form(version)
         _items, problems, totals = read_tables(groups, choices)
+        if adjustment_rows is None:
+            adjustment_rows = adjustment_rows_from_version(version)
         context.update(
+            adjustment_rows=adjustment_rows,
+            can_add_adjustment=len(adjustment_rows) < ADJUSTMENT_ITEMS_MAX,
             groups=groups,
             problems=problems,
             totals=totals,
@@ -549,7 +665,11 @@ def _context(
             ],
         )
     else:
-        context.update(tables=_read_only_tables(stored, choices), settings_rows=_settings_rows(version))
+        context.update(
+            tables=_read_only_tables(stored, choices),
+            settings_rows=_settings_rows(version),
+            adjustment_items=_read_only_adjustments(version),
+        )
     context.update(extra)
     return context
 
@@ -641,9 +761,53 @@ def scheme_settings(request: HttpRequest, version_id: int) -> HttpResponse:
         if not _is_htmx(request):
             messages.success(request, _("The settings are saved."))
             return redirect("assessment:scheme_editor", version_id=version.pk)
-        context = _context(user, _version(version_id), settings_notice=_("The settings are saved."))
+        # The caps beside the bonus and penalty items follow the saved settings (an out-of-band swap).
+        context = _context(
+            user, _version(version_id), settings_notice=_("The settings are saved."), caps_oob=True
+        )
     if _is_htmx(request):
         return render(request, "assessment/partials/scheme_settings.html", context)
+    return render(request, "assessment/scheme_editor.html", context)
+
+
+@login_required
+@require_POST
+def scheme_adjustment_items(request: HttpRequest, version_id: int) -> HttpResponse:
+    """The bonus and penalty items form: add or remove a row, or save (refused, input kept, while invalid)."""
+    user = _staff(request, Perm.ASSESSMENT_EDIT)
+    version = _version(version_id)
+    rows = adjustment_rows_from_post(request.POST)
+    op = request.POST.get("op", "")
+    extra: dict[str, Any] = {}
+    if op == "save":
+        items, problems = read_adjustments(rows)
+        try:
+            # A version that is not a draft is refused as such by the service, whatever was typed.
+            if problems and version.status == SchemeStatus.DRAFT:
+                problems += services.adjustment_items_check(
+                    items, bonus_cap=version.bonus_cap, penalty_cap=version.penalty_cap
+                )
+                raise ValidationFailed(
+                    _("The bonus and penalty items are not valid."),
+                    code="invalid_adjustment_items",
+                    detail={"problems": problems},
+                )
+            services.scheme_adjustment_items_set(actor=user, version=version, items=items)
+        except DomainError as error:
+            extra["adjustment_error"] = error
+        else:
+            notice = _("The bonus and penalty items are saved.")
+            if not _is_htmx(request):
+                messages.success(request, notice)
+                return redirect("assessment:scheme_editor", version_id=version.pk)
+            # Once saved, the items are shown as stored.
+            context = _context(user, _version(version_id), adjustment_notice=notice)
+            return render(request, "assessment/partials/scheme_adjustments.html", context)
+    else:
+        _edit_adjustments(rows, op)
+    context = _context(user, _version(version_id), adjustment_rows=rows, **extra)
+    if _is_htmx(request):
+        return render(request, "assessment/partials/scheme_adjustments.html", context)
     return render(request, "assessment/scheme_editor.html", context)
 
 

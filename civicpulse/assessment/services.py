@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
@@ -692,6 +693,9 @@ def review_answer(*, actor: User, request: ReviewRequest, correct: bool, answer:
 # --- bonus and penalty items -------------------------------------------------------------------------------
 
 
+_ITEM_CODE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+
+
 def adjustment_items_check(items: Any, *, bonus_cap: float, penalty_cap: float) -> list[str]:
     """Every problem with a version's catalogue of bonus and penalty items, in words."""
     if not isinstance(items, list):
@@ -706,6 +710,8 @@ def adjustment_items_check(items: Any, *, bonus_cap: float, penalty_cap: float) 
         if not code or not item.get("name_zh") or not item.get("name_en"):
             problems.append(str(_("Each bonus or penalty item needs a code, names and points.")))
             continue
+        if not _ITEM_CODE.match(code):
+            problems.append(str(_("%(code)s: a code is letters, digits, - and _ only.") % {"code": code}))
         if code in seen:
             problems.append(str(_("The item %(code)s is listed twice.") % {"code": code}))
         seen.add(code)

@@ -22,6 +22,11 @@ urlpatterns += [
     path("schemes/versions/<int:version_id>/items/", editor.scheme_items, name="scheme_items"),
     path("schemes/versions/<int:version_id>/settings/", editor.scheme_settings, name="scheme_settings"),
     path(
+        "schemes/versions/<int:version_id>/adjustment-items/",
+        editor.scheme_adjustment_items,
+        name="scheme_adjustment_items",
+    ),
+    path(
         "schemes/versions/<int:version_id>/transitions/<str:action>/",
         editor.scheme_transition,
         name="scheme_transition",

@@ -388,6 +388,211 @@ def test_the_settings_service_keeps_what_it_is_not_given_and_guards_its_door(wor
         authoring.scheme_version_settings_set(actor=world.admin, version=world.version, penalty_cap=7)
 
 
+# --- bonus and penalty items -----------------------------------------------------------------------------
+
+ITEMS = [
+    {
+        "code": "commended",
+        "name_zh": "上级通报表扬",
+        "name_en": "Commended by a higher authority",
+        "points": 3,
+    },
+    {"code": "misconduct", "name_zh": "违反工作纪律", "name_en": "Verified misconduct", "points": -5},
+]
+COMMENDED = ("commended", "上级通报表扬", "Commended by a higher authority", "3")
+MISCONDUCT = ("misconduct", "违反工作纪律", "Verified misconduct", "-5")
+
+
+def adjustment_items(*rows: tuple[str, str, str, str], op: str = "save") -> dict[str, object]:
+    """The bonus and penalty items form as the browser posts it: parallel lists `adjustment-<field>`."""
+    data: dict[str, object] = {"op": op}
+    for i, name in enumerate(("code", "name_zh", "name_en", "points")):
+        data[f"adjustment-{name}"] = [r[i] for r in rows]
+    return data
+
+
+@pytest.fixture
+def catalogue(world, draft) -> SchemeVersion:
+    """The draft with two items: a commendation (+3) and verified misconduct (-5); caps 5 and 10."""
+    return services.scheme_adjustment_items_set(actor=world.quality_a, version=draft, items=ITEMS)
+
+
+def test_the_editor_shows_the_bonus_and_penalty_items_with_the_caps(world, catalogue, client_for):
+    page = client_for(world.quality_a).get(editor_url(catalogue))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "<h2>Bonus and penalty items</h2>" in html
+    assert "Bonus cap <strong>5</strong> · Penalty cap <strong>10</strong>" in html
+    assert 'name="adjustment-code" value="commended"' in html
+    assert 'name="adjustment-name_en" value="Verified misconduct"' in html
+    assert 'name="adjustment-name_zh" value="违反工作纪律"' in html
+    assert 'name="adjustment-points" value="-5"' in html
+    assert "Save the bonus and penalty items" in html
+    assert [row.code for row in page.context["adjustment_rows"]] == ["commended", "misconduct"]
+
+
+def test_the_bonus_and_penalty_items_speak_chinese_when_asked(world, catalogue, client_for):
+    html = client_for(world.quality_a, language="zh-hans").get(editor_url(catalogue)).content.decode()
+    assert "<h2>加减分项目</h2>" in html
+    assert "加分上限 <strong>5</strong> · 扣分上限 <strong>10</strong>" in html
+    assert "<th>名称（中文）</th><th>名称（英文）</th>" in html
+    assert 'value="上级通报表扬"' in html
+    assert "Bonus and penalty items" not in html and "Bonus cap" not in html
+
+
+def test_saving_valid_items_replaces_the_catalogue_and_is_audited(world, catalogue, client_for):
+    client = client_for(world.quality_a)
+    form = adjustment_items(
+        ("thanks_letter", "群众感谢信", "Letter of thanks", " 1.5 "),
+        ("", "", "", ""),  # a row added and left blank is left out
+        (*MISCONDUCT[:3], "-10"),
+    )
+    response = client.post(editor_url(catalogue, "adjustment-items/"), form, headers=HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.lstrip().startswith('<section id="scheme-adjustments">')
+    assert "The bonus and penalty items are saved." in html
+    catalogue.refresh_from_db()
+    assert catalogue.adjustment_items == [
+        {"code": "thanks_letter", "name_zh": "群众感谢信", "name_en": "Letter of thanks", "points": 1.5},
+        {"code": "misconduct", "name_zh": "违反工作纪律", "name_en": "Verified misconduct", "points": -10.0},
+    ]
+    # Shown as stored: the blank row is gone.
+    assert [row.code for row in response.context["adjustment_rows"]] == ["thanks_letter", "misconduct"]
+    event = (
+        AuditEvent.objects.filter(action="assessment.scheme.adjustments_edited", target_id=str(catalogue.pk))
+        .order_by("-pk")
+        .first()
+    )
+    assert event is not None and event.actor == world.quality_a and event.data == {"items": 2}
+    # Without htmx the page is reloaded with the notice.
+    response = client.post(editor_url(catalogue, "adjustment-items/"), adjustment_items(COMMENDED))
+    assert response.status_code == 302 and response["Location"] == editor_url(catalogue)
+    assert "The bonus and penalty items are saved." in client.get(editor_url(catalogue)).content.decode()
+    catalogue.refresh_from_db()
+    assert [item["code"] for item in catalogue.adjustment_items] == ["commended"]
+    assert events(catalogue, "assessment.scheme.adjustments_edited") == 3  # the fixture's, then two here
+
+
+@pytest.mark.parametrize(
+    ("rows", "problem"),
+    [
+        (((*COMMENDED[:3], "6"), MISCONDUCT), "commended: 6.0 points exceed the cap."),
+        ((COMMENDED, (*MISCONDUCT[:3], "-12")), "misconduct: -12.0 points exceed the cap."),
+        ((COMMENDED, ("commended", "表扬", "Praised", "2")), "The item commended is listed twice."),
+        (
+            ((*COMMENDED[:3], "0"), MISCONDUCT),
+            "commended: give the points, above 0 for a bonus, below 0 for a penalty.",
+        ),
+        (
+            ((*COMMENDED[:3], "three"), MISCONDUCT),
+            "commended: give the points, above 0 for a bonus, below 0 for a penalty.",
+        ),
+        (
+            (COMMENDED, ("misconduct", "", "Verified misconduct", "-5")),
+            "Each bonus or penalty item needs a code, names and points.",
+        ),
+        (
+            (("x" * 41, "表扬", "Praised", "2"), ("y" * 41, "表扬", "Praised", "99")),
+            "Bonus or penalty item 2: the code is at most 40 characters.",
+        ),
+    ],
+)
+def test_invalid_items_are_refused_with_the_problems_and_keep_what_was_typed(
+    world, catalogue, client_for, rows, problem
+):
+    client = client_for(world.quality_a)
+    for headers in (HTMX, {}):
+        response = client.post(
+            editor_url(catalogue, "adjustment-items/"), adjustment_items(*rows), headers=headers
+        )
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "The bonus and penalty items are not valid." in html
+        assert problem in response.context["adjustment_error"].detail["problems"]
+        for code, _zh, name_en, points in rows:
+            assert f'name="adjustment-code" value="{code}"' in html
+            assert f'name="adjustment-name_en" value="{name_en}"' in html
+            assert f'name="adjustment-points" value="{points}"' in html
+    catalogue.refresh_from_db()
+    assert catalogue.adjustment_items == ITEMS
+    assert events(catalogue, "assessment.scheme.adjustments_edited") == 1  # the fixture's only
+
+
+def test_a_long_code_is_refused_with_the_service_problems_too(world, catalogue, client_for):
+    rows = (("x" * 41, "表扬", "Praised", "2"), ("y", "表扬", "Praised", "99"))
+    response = client_for(world.quality_a).post(
+        editor_url(catalogue, "adjustment-items/"), adjustment_items(*rows)
+    )
+    problems = response.context["adjustment_error"].detail["problems"]
+    assert problems == [
+        "Bonus or penalty item 1: the code is at most 40 characters.",
+        "y: 99.0 points exceed the cap.",
+    ]
+    catalogue.refresh_from_db()
+    assert catalogue.adjustment_items == ITEMS
+
+
+def test_item_rows_are_added_and_removed_without_saving(world, catalogue, client_for):
+    client = client_for(world.quality_a)
+    url = editor_url(catalogue, "adjustment-items/")
+    response = client.post(url, adjustment_items(COMMENDED, MISCONDUCT, op="add_row"), headers=HTMX)
+    assert response.content.decode().lstrip().startswith('<section id="scheme-adjustments">')
+    assert [row.code for row in response.context["adjustment_rows"]] == ["commended", "misconduct", ""]
+    response = client.post(url, adjustment_items(COMMENDED, MISCONDUCT, op="remove_row:0"), headers=HTMX)
+    assert [row.code for row in response.context["adjustment_rows"]] == ["misconduct"]
+    response = client.post(url, adjustment_items(COMMENDED, op="remove_row:7"), headers=HTMX)
+    assert [row.code for row in response.context["adjustment_rows"]] == ["commended"]
+    response = client.post(url, adjustment_items(COMMENDED, op="remove_row:0"), headers=HTMX)
+    assert response.context["adjustment_rows"] == []
+    assert "No bonus or penalty items." in response.content.decode()
+    # Without htmx the same buttons answer with the whole page.
+    page = client.post(url, adjustment_items(COMMENDED, op="add_row"))
+    assert "<html" in page.content.decode() and len(page.context["adjustment_rows"]) == 2
+    catalogue.refresh_from_db()
+    assert catalogue.adjustment_items == ITEMS
+    assert events(catalogue, "assessment.scheme.adjustments_edited") == 1
+
+
+def test_saving_the_settings_updates_the_caps_shown_beside_the_items(world, catalogue, client_for):
+    response = client_for(world.quality_a).post(
+        editor_url(catalogue, "settings/"), settings(bonus_cap="4"), headers=HTMX
+    )
+    html = response.content.decode()
+    assert '<p id="scheme-adjustment-caps" hx-swap-oob="true">' in html
+    assert "Bonus cap <strong>4</strong>" in html
+
+
+def test_the_items_of_a_published_version_are_read_only(world, client_for):
+    world.version.adjustment_items = ITEMS
+    world.version.save(update_fields=["adjustment_items"])
+    client = client_for(world.quality_a)
+    html = client.get(editor_url(world.version)).content.decode()
+    assert "<h2>Bonus and penalty items</h2>" in html
+    assert "<td>commended</td>" in html and "<td>+3</td>" in html and "<td>-5</td>" in html
+    assert "Bonus cap <strong>5</strong>" in html
+    assert 'name="adjustment-code"' not in html and "Save the bonus and penalty items" not in html
+    response = client.post(editor_url(world.version, "adjustment-items/"), adjustment_items(COMMENDED))
+    assert response.status_code == 200 and "Only a draft is edited." in response.content.decode()
+    world.version.refresh_from_db()
+    assert world.version.adjustment_items == ITEMS
+    assert events(world.version, "assessment.scheme.adjustments_edited") == 0
+
+
+def test_the_items_need_the_right_to_edit_schemes(world, catalogue, client_for):
+    # A reader of assessments sees the draft's items, read-only.
+    html = client_for(world.head_b).get(editor_url(catalogue)).content.decode()
+    assert "<td>misconduct</td>" in html and 'name="adjustment-code"' not in html
+    for user in (world.head_b, world.leader, world.window_officer, world.citizen):
+        response = client_for(user).post(
+            editor_url(catalogue, "adjustment-items/"), adjustment_items(COMMENDED)
+        )
+        assert response.status_code == 404
+    catalogue.refresh_from_db()
+    assert catalogue.adjustment_items == ITEMS
+    assert events(catalogue, "assessment.scheme.adjustments_edited") == 1
+
+
 # --- review and publishing --------------------------------------------------------------------------------
 
 
@@ -470,7 +675,7 @@ def test_staff_without_the_right_to_assessments_and_citizens_get_404(world, draf
         client = client_for(user)
         assert client.get(LIST).status_code == 404
         assert client.get(editor_url(draft)).status_code == 404
-        for rest in ("check/", "items/", "settings/", "transitions/submit/"):
+        for rest in ("check/", "items/", "settings/", "adjustment-items/", "transitions/submit/"):
             assert client.post(editor_url(draft, rest), tables(VALID, op="save")).status_code == 404
         assert client.post(f"/staff/assessment/schemes/{draft.scheme.code}/drafts/").status_code == 404
     anonymous = client_for(None).get(editor_url(draft))
@@ -487,7 +692,14 @@ def test_a_reader_sees_a_draft_read_only_and_cannot_change_it(world, draft, clie
     html = page.content.decode()
     assert "Editing a draft needs the right to edit schemes: you may read it." in html
     assert page.context["actions"] == [] and "Submit for review" not in html
-    for rest in ("check/", "items/", "settings/", "transitions/submit/", "transitions/approve/"):
+    for rest in (
+        "check/",
+        "items/",
+        "settings/",
+        "adjustment-items/",
+        "transitions/submit/",
+        "transitions/approve/",
+    ):
         assert client.post(editor_url(draft, rest), tables(SHORT, op="save")).status_code == 404
     assert client.post(f"/staff/assessment/schemes/{draft.scheme.code}/drafts/").status_code == 404
     # The leader approves but does not edit: submitting is not theirs.

@@ -230,6 +230,7 @@ def test_a_bonus_needs_a_known_item_a_reason_and_a_recorder_who_covers_the_perso
             "twice",
         ),
         ("nope", "list"),
+        ([{"code": "a:b", "name_zh": "甲", "name_en": "A", "points": 1}], "letters"),
     ],
 )
 def test_the_catalogue_of_items_is_checked(items, problem):
