@@ -527,6 +527,7 @@ def test_a_long_code_is_refused_with_the_service_problems_too(world, catalogue, 
     problems = response.context["adjustment_error"].detail["problems"]
     assert problems == [
         "Bonus or penalty item 1: the code is at most 40 characters.",
+        f"{'x' * 41}: a code is letters, digits, - and _ only.",
         "y: 99.0 points exceed the cap.",
     ]
     catalogue.refresh_from_db()
