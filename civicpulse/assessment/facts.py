@@ -1,21 +1,26 @@
 """The records behind an assessment, reduced to the plain facts of the indicator library, as of a cut-off.
 
-Everything is read as it stood at the data cut-off, from timestamps (decided, contacted, reviewed, appeal
-decided...), never from today's state: re-running a period with the same cut-off reads the same facts
-even after later changes, which is what makes a run reproducible. Periods are cohorts: the cases received,
-the ratings given, the orders opened and the tickets issued within the period.
+Everything is read as it stood at the data cut-off, from timestamps (accepted, decided, contacted, reviewed,
+appeal decided, answered and rated in the audit trail...), never from today's state: re-running a period with
+the same cut-off reads the same facts even after later changes, which is what makes a run reproducible.
+Periods are cohorts: the cases received, the ratings given, the orders opened and the tickets issued within
+the period.
+
+Rows are read as plain tuples, filtered by joins on the period (never by long lists of ids, which SQLite
+caps), and the working days of a decided case are the ones stored at its decision: nothing re-runs a
+calendar. The audit trail is read only for what no column holds: who handled a case, for staff schemes, and
+the first answer and last callback of a rectification order (a reopened order overwrites both).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count
+from django.db.models import Count, Sum
 from django.utils import timezone
 
 from civicpulse.accounts.enums import UnitKind
@@ -28,13 +33,11 @@ from civicpulse.assessment.indicators import (
     TicketFact,
     counts_as_rated,
 )
-from civicpulse.cases import clocks
 from civicpulse.cases.enums import CaseStatus, Channel
-from civicpulse.cases.models import Case, CasePause, Ticket, Visit
+from civicpulse.cases.models import Case, Ticket, Visit
 from civicpulse.catalogue.enums import ServiceMode
-from civicpulse.core.calendars import calendar_from_snapshot
 from civicpulse.core.models import AuditEvent
-from civicpulse.core.workdays import WorkingCalendar, local_date
+from civicpulse.core.workdays import local_date
 from civicpulse.evaluations.models import Evaluation
 from civicpulse.rectification.models import Appeal, RectificationOrder
 
@@ -109,258 +112,321 @@ class Facts:
     interactions: list[InteractionFact] = field(default_factory=list)
     rectifications: list[RectificationFact] = field(default_factory=list)
     tickets: list[TicketFact] = field(default_factory=list)
-    # Completed cases of the year before the period: the expected working days per service.
-    history: list[CaseFact] = field(default_factory=list)
+    # Mean working days per service over the cases of the year before the period decided by the cut-off,
+    # for the case-mix adjusted speed.
+    expected_days: dict[str, float] = field(default_factory=dict)
 
 
 def _aware_day_end(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, timezone.get_default_timezone())
 
 
-def _handlers(ids: list[int], cutoff: dt.datetime) -> dict[int, dict[str, int | None]]:
+_STAGE_OF = {
+    "cases.case.accepted": "acceptance",
+    "cases.case.refused": "acceptance",
+    "cases.case.approved": "completion",
+    "cases.case.denied": "completion",
+}
+
+
+def _handlers(ids: set[int], since: dt.datetime, cutoff: dt.datetime) -> dict[int, dict[str, int | None]]:
     """Per case, from the audit trail as of the cut-off: who accepted (or refused) it ("acceptance"), who
     decided it ("completion"), and each person who passed it on between ("advanced-<id>": the section's
-    approvers). A key is there only for what happened."""
+    approvers). A key is there only for what happened. Only staff schemes need it."""
     found: dict[int, dict[str, int | None]] = defaultdict(dict)
-    stages = {
-        "cases.case.accepted": "acceptance",
-        "cases.case.refused": "acceptance",
-        "cases.case.approved": "completion",
-        "cases.case.denied": "completion",
-    }
     for target, action, actor in (
         AuditEvent.objects.filter(
             target_type="cases.case",
-            target_id__in=[str(i) for i in ids],
-            action__in=[*stages, "cases.case.advanced"],
+            action__in=[*_STAGE_OF, "cases.case.advanced"],
+            occurred_at__gte=since,  # nothing happens to a case before it is received
             occurred_at__lte=cutoff,
         )
         .order_by("occurred_at", "pk")
         .values_list("target_id", "action", "actor_id")
+        .iterator(chunk_size=20_000)
     ):
-        handled = found[int(target)]
+        case_id = int(target)
+        if case_id not in ids:
+            continue
+        handled = found[case_id]
         if action == "cases.case.advanced":
             handled[f"advanced-{actor}"] = actor
         else:
-            handled[stages[action]] = actor
+            handled[_STAGE_OF[action]] = actor
     return found
 
 
-def _case_facts(
-    cases: list[Case],
-    cutoff: dt.datetime,
-    resolve: Callable[[int | None], int | None],
-    handlers: dict[int, dict[str, int | None]] | None = None,
-) -> list[CaseFact]:
-    tz = timezone.get_default_timezone()
-    ids = [c.pk for c in cases]
-    pauses: dict[int, list[tuple[dt.date, dt.date | None]]] = defaultdict(list)
-    for p in CasePause.objects.filter(case_id__in=ids, started_at__lte=cutoff).order_by(
-        "case_id", "started_at"
-    ):
-        ended = local_date(p.ended_at, tz) if p.ended_at is not None and p.ended_at <= cutoff else None
-        pauses[p.case_id].append((local_date(p.started_at, tz), ended))
-    visits = dict(
-        Visit.objects.filter(case_id__in=ids, at__lte=cutoff)
-        .values("case_id")
-        .annotate(n=Count("pk"))
-        .values_list("case_id", "n")
-    )
-    calendars: dict[str, WorkingCalendar] = {}
-    facts = []
-    for case in cases:
-        unit = resolve(case.responsible_unit_id)
-        if unit is None:
-            continue
-        decided = case.decided_at is not None and case.decided_at <= cutoff
-        refused = case.status == CaseStatus.REFUSED
-        withdrawn = (
-            case.status == CaseStatus.WITHDRAWN and case.closed_at is not None and case.closed_at <= cutoff
-        )
-        working_days = None
-        if decided:
-            assert case.decided_at is not None
-            # Cases taken in under the same calendar share its snapshot: build each calendar once.
-            key = json.dumps(case.calendar, sort_keys=True)
-            if key not in calendars:
-                calendars[key] = calendar_from_snapshot(case.calendar)
-            calendar = calendars[key]
-            clock = clocks.Clock(
-                case.intake_date, case.limit_days, [p for p in pauses[case.pk] if p[1] is not None]
-            )
-            working_days = clocks.used_days(calendar, clock, local_date(case.decided_at, tz))
-        handled = (handlers or {}).get(case.pk, {})
-        # Everyone who handled it: the intake officer, whoever accepted, passed it on or decided it.
-        staff = (case.intake_officer_id, *handled.values())
-        facts.append(
-            CaseFact(
-                case_id=case.pk,
-                unit_id=unit,
-                service_code=case.service.code,
-                channel="hall" if case.channel == Channel.HALL else "online",
-                immediate=case.version.service_mode == ServiceMode.IMMEDIATE,
-                completed=decided or refused,
-                withdrawn=withdrawn and not (decided or refused),
-                working_days=working_days,
-                promised_days=case.limit_days,
-                statutory_days=case.version.statutory_limit_days,
-                visits=visits.get(case.pk, 0),
-                staff_ids=tuple(sorted({i for i in staff if i is not None})),
-            )
-        )
-    return facts
-
-
 def _evaluation_status(
-    evaluation: Evaluation, cutoff: dt.datetime, appeals: dict[int, dt.datetime | None]
-) -> tuple[str, str]:
-    """The evaluation's (status, exclusion) as it stood at the cut-off."""
-    status, exclusion = "valid", ""
-    if evaluation.review or evaluation.status == "quarantined" or evaluation.exclusion == "fraud":
+    status: str,
+    review: str,
+    exclusion: str,
+    reviewed_at: dt.datetime | None,
+    evaluation_id: int,
+    cutoff: dt.datetime,
+    appeals: dict[int, dt.datetime | None],
+) -> str:
+    """The evaluation's status as it stood at the cut-off: valid, quarantined or excluded."""
+    result = "valid"
+    if review or status == "quarantined" or exclusion == "fraud":
         # It was flagged when submitted; the review decides from the moment it was made.
-        if evaluation.reviewed_at is not None and evaluation.reviewed_at <= cutoff:
-            status, exclusion = ("valid", "") if evaluation.review == "cleared" else ("excluded", "fraud")
+        if reviewed_at is not None and reviewed_at <= cutoff:
+            result = "valid" if review == "cleared" else "excluded"
         else:
-            status = "quarantined"
-    if status == "valid" and evaluation.exclusion == "appeal":
-        decided = appeals.get(evaluation.pk)
+            result = "quarantined"
+    if result == "valid" and exclusion == "appeal":
+        decided = appeals.get(evaluation_id)
         if decided is not None and decided <= cutoff:
-            status, exclusion = "excluded", "appeal"
-    return status, exclusion
+            result = "excluded"
+    return result
+
+
+_EVALUATION_FIELDS = ("pk", "status", "review", "exclusion", "reviewed_at")
 
 
 def load(
-    *, start: dt.date, end: dt.date, cutoff: dt.datetime, resolve: Callable[[int | None], int | None]
+    *,
+    start: dt.date,
+    end: dt.date,
+    cutoff: dt.datetime,
+    resolve: Callable[[int | None], int | None],
+    with_staff: bool = False,
 ) -> Facts:
+    """The facts of the period as of the cut-off; `with_staff` adds who handled each record (staff
+    schemes), which costs a read of the period's audit trail."""
     facts = Facts()
-    cases = list(
-        Case.objects.filter(intake_date__gte=start, intake_date__lte=end, intake_at__lte=cutoff)
-        .select_related("service", "version")
+    tz = timezone.get_default_timezone()
+    since = _aware_day_end(start - dt.timedelta(days=1))
+    in_period = {"intake_date__gte": start, "intake_date__lte": end, "intake_at__lte": cutoff}
+    case_rows = list(
+        Case.objects.filter(**in_period)
         .order_by("pk")
-    )
-    handlers = _handlers([c.pk for c in cases], cutoff)
-    facts.cases = _case_facts(cases, cutoff, resolve, handlers)
-    history = list(
-        Case.objects.filter(
-            intake_date__gte=start - dt.timedelta(days=365), intake_date__lt=start, decided_at__lte=cutoff
+        .values_list(
+            "pk",
+            "responsible_unit_id",
+            "window_id",
+            "intake_officer_id",
+            "service__code",
+            "channel",
+            "version__service_mode",
+            "version__statutory_limit_days",
+            "limit_days",
+            "status",
+            "accepted_at",
+            "decided_at",
+            "closed_at",
+            "working_days",
         )
-        .select_related("service", "version")
-        .order_by("pk")
     )
-    facts.history = [f for f in _case_facts(history, cutoff, resolve) if f.timed]
+    case_ids = {row[0] for row in case_rows}
+    handlers = _handlers(case_ids, since, cutoff) if with_staff else {}
+    visits = dict(
+        Visit.objects.filter(at__lte=cutoff, **{f"case__{k}": v for k, v in in_period.items()})
+        .values("case_id")
+        .annotate(n=Count("pk"))
+        .values_list("case_id", "n")
+        .order_by()
+    )
+    # (stage reached, who served it) per case, for the interactions below.
+    stages: dict[int, list[tuple[str, int | None, int | None]]] = {}
+    for (
+        pk,
+        unit_id,
+        window_id,
+        officer_id,
+        service_code,
+        channel,
+        mode,
+        statutory,
+        limit,
+        status,
+        accepted_at,
+        decided_at,
+        closed_at,
+        working_days,
+    ) in case_rows:
+        accepted = accepted_at is not None and accepted_at <= cutoff
+        decided = decided_at is not None and decided_at <= cutoff
+        # A refusal is final and stamps the acceptance time: refused as of the cut-off if stamped by then.
+        refused = status == CaseStatus.REFUSED and accepted
+        withdrawn = status == CaseStatus.WITHDRAWN and closed_at is not None and closed_at <= cutoff
+        handled = handlers.get(pk, {})
+        hall = channel == Channel.HALL
+        reached: list[tuple[str, int | None, int | None]] = [
+            ("intake", window_id if hall else unit_id, officer_id if hall else None)
+        ]
+        if accepted:
+            reached.append(("acceptance", unit_id, handled.get("acceptance")))
+        if decided:
+            reached.append(("completion", unit_id, handled.get("completion")))
+        stages[pk] = reached
+        unit = resolve(unit_id)
+        if unit is None:
+            continue
+        # Everyone who handled it: the intake officer, whoever accepted, passed it on or decided it.
+        staff = {i for i in (officer_id, *handled.values()) if i is not None}
+        facts.cases.append(
+            CaseFact(
+                case_id=pk,
+                unit_id=unit,
+                service_code=service_code,
+                channel="hall" if hall else "online",
+                immediate=mode == ServiceMode.IMMEDIATE,
+                completed=decided or refused,
+                withdrawn=withdrawn and not (decided or refused),
+                working_days=working_days if decided else None,
+                promised_days=limit,
+                statutory_days=statutory,
+                visits=visits.get(pk, 0),
+                staff_ids=tuple(sorted(staff)),
+            )
+        )
+
+    history = (
+        Case.objects.filter(
+            intake_date__gte=start - dt.timedelta(days=365),
+            intake_date__lt=start,
+            decided_at__lte=cutoff,
+            working_days__isnull=False,
+        )
+        .values("service__code")
+        .annotate(total=Sum("working_days"), n=Count("pk"))
+        .order_by("service__code")
+    )
+    facts.expected_days = {row["service__code"]: row["total"] / row["n"] for row in history}
 
     upheld = dict(
         Appeal.objects.filter(status="upheld", decided_at__isnull=False).values_list(
             "order__evaluation_id", "decided_at"
         )
     )
-    evaluations = list(
-        Evaluation.objects.filter(
-            submitted_at__gte=_aware_day_end(start - dt.timedelta(days=1)),
-            submitted_at__lt=_aware_day_end(end),
-            submitted_at__lte=cutoff,
-        ).order_by("pk")
-    )
-    status_at: dict[int, tuple[str, str]] = {}
-    for e in evaluations:
-        status_at[e.pk] = _evaluation_status(e, cutoff, upheld)
-        unit = resolve(e.unit_id)
+    status_at: dict[int, str] = {}
+    for pk, status, review, exclusion, reviewed_at, unit_id, staff_id, channel, grade in (
+        Evaluation.objects.filter(submitted_at__gte=since, submitted_at__lt=_aware_day_end(end))
+        .filter(submitted_at__lte=cutoff)
+        .order_by("pk")
+        .values_list(*_EVALUATION_FIELDS, "unit_id", "staff_id", "channel", "grade")
+    ):
+        status_at[pk] = _evaluation_status(status, review, exclusion, reviewed_at, pk, cutoff, upheld)
+        unit = resolve(unit_id)
         if unit is None:
             continue
-        status, _exclusion = status_at[e.pk]
         facts.evaluations.append(
             EvaluationFact(
-                evaluation_id=e.pk,
+                evaluation_id=pk,
                 unit_id=unit,
-                staff_id=e.staff_id,
-                channel=e.channel,
-                grade=e.grade,
-                status=status,
+                staff_id=staff_id,
+                channel=channel,
+                grade=grade,
+                status=status_at[pk],
             )
         )
 
     # Interactions: each reached stage of the period's cases, rated or not (by the applicant, by the cut-off).
-    ids = [c.pk for c in cases]
-    rated: dict[tuple[int, str], bool] = {}
-    for e in Evaluation.objects.filter(case_id__in=ids, evaluator_key="applicant", submitted_at__lte=cutoff):
-        status, exclusion = status_at.get(e.pk) or _evaluation_status(e, cutoff, upheld)
-        rated[(e.case_id, e.stage)] = rated.get((e.case_id, e.stage), False) or counts_as_rated(
-            status, exclusion
+    rated: set[tuple[int, str]] = set()
+    for pk, status, review, exclusion, reviewed_at, case_id, stage in Evaluation.objects.filter(
+        evaluator_key="applicant",
+        submitted_at__lte=cutoff,
+        **{f"case__{k}": v for k, v in in_period.items()},
+    ).values_list(*_EVALUATION_FIELDS, "case_id", "stage"):
+        now_status = status_at.get(pk) or _evaluation_status(
+            status, review, exclusion, reviewed_at, pk, cutoff, upheld
         )
-    for case in cases:
-        handled = handlers.get(case.pk, {})
-        stages = [("intake", case.intake_officer_id if case.channel == Channel.HALL else None)]
-        if "acceptance" in handled:
-            stages.append(("acceptance", handled["acceptance"]))
-        if case.decided_at is not None and case.decided_at <= cutoff:
-            stages.append(("completion", handled.get("completion")))
-        for stage, staff_id in stages:
-            served = (
-                case.window_id
-                if stage == "intake" and case.channel == Channel.HALL
-                else case.responsible_unit_id
-            )
+        if counts_as_rated(now_status):
+            rated.add((case_id, stage))
+    for pk in sorted(stages):
+        for stage, served, staff_id in stages[pk]:
             unit = resolve(served)
             if unit is None:
                 continue
             facts.interactions.append(
                 InteractionFact(
-                    case_id=case.pk,
+                    case_id=pk,
                     unit_id=unit,
                     staff_id=staff_id,
                     stage=stage,
-                    rated=rated.get((case.pk, stage), False),
+                    rated=(pk, stage) in rated,
                 )
             )
 
-    tz = timezone.get_default_timezone()
     today = local_date(cutoff, tz)
-    for order in (
+    orders = list(
         RectificationOrder.objects.filter(opened_on__gte=start, opened_on__lte=end, opened_at__lte=cutoff)
-        .select_related("evaluation")
         .order_by("pk")
+        .values_list(
+            "pk",
+            "unit_id",
+            "contacted_at",
+            "contact_due",
+            "rectify_due",
+            "evaluation__staff_id",
+            *(f"evaluation__{f}" for f in _EVALUATION_FIELDS),
+        )
+    )
+    # A reopened order is answered and rated again, and its columns keep only the latest: the first answer
+    # and the callback in force at the cut-off come from the audit trail.
+    answered: dict[int, dt.datetime] = {}
+    callbacks: dict[int, str] = {}
+    order_ids = {row[0] for row in orders}
+    for target, action, at, data in (
+        AuditEvent.objects.filter(
+            target_type="rectification.rectificationorder",
+            action__in=["rectification.order.answered", "rectification.order.rated"],
+            occurred_at__gte=since,
+            occurred_at__lte=cutoff,
+        )
+        .order_by("occurred_at", "pk")
+        .values_list("target_id", "action", "occurred_at", "data")
     ):
-        unit = resolve(order.unit_id)
+        order_id = int(target)
+        if order_id not in order_ids:
+            continue
+        if action == "rectification.order.answered":
+            answered.setdefault(order_id, at)
+        else:
+            callbacks[order_id] = str((data or {}).get("satisfaction", ""))
+    for pk, unit_id, contacted_at, contact_due, rectify_due, staff_id, *evaluation in orders:
+        unit = resolve(unit_id)
         if unit is None:
             continue
-        contacted = order.contacted_at is not None and order.contacted_at <= cutoff
-        answered = order.answered_at is not None and order.answered_at <= cutoff
+        contacted = contacted_at is not None and contacted_at <= cutoff
         # An order opened in the period may be about a rating given before it.
-        status, _exclusion = status_at.get(order.evaluation_id) or _evaluation_status(
-            order.evaluation, cutoff, upheld
+        e_pk, e_status, e_review, e_exclusion, e_reviewed_at = evaluation
+        status = status_at.get(e_pk) or _evaluation_status(
+            e_status, e_review, e_exclusion, e_reviewed_at, e_pk, cutoff, upheld
         )
+        first_answer = answered.get(pk)
         facts.rectifications.append(
             RectificationFact(
-                order_id=order.pk,
+                order_id=pk,
                 unit_id=unit,
                 review_excluded=status == "excluded",
-                contacted_on_time=(local_date(order.contacted_at, tz) <= order.contact_due)  # type: ignore[arg-type]
+                contacted_on_time=(local_date(contacted_at, tz) <= contact_due)
                 if contacted
-                else (False if today > order.contact_due else None),
-                rectified_on_time=(local_date(order.answered_at, tz) <= order.rectify_due)  # type: ignore[arg-type]
-                if answered
-                else (False if today > order.rectify_due else None),
-                callback=order.satisfaction
-                if order.rated_at is not None and order.rated_at <= cutoff
-                else "",
-                staff_ids=(order.evaluation.staff_id,) if order.evaluation.staff_id else (),
+                else (False if today > contact_due else None),
+                rectified_on_time=(local_date(first_answer, tz) <= rectify_due)
+                if first_answer is not None
+                else (False if today > rectify_due else None),
+                callback=callbacks.get(pk, ""),
+                staff_ids=(staff_id,) if staff_id else (),
             )
         )
 
-    for ticket in Ticket.objects.filter(
-        day__gte=start, day__lte=end, issued_at__lte=cutoff, window__isnull=False
-    ).order_by("pk"):
-        unit = resolve(ticket.window_id)
+    for pk, window_id, officer_id, issued_at, called_at, status in (
+        Ticket.objects.filter(day__gte=start, day__lte=end, issued_at__lte=cutoff, window__isnull=False)
+        .order_by("pk")
+        .values_list("pk", "window_id", "officer_id", "issued_at", "called_at", "status")
+    ):
+        unit = resolve(window_id)
         if unit is None:
             continue
-        called = ticket.called_at is not None and ticket.called_at <= cutoff and ticket.status != "no_show"
-        wait = (ticket.called_at - ticket.issued_at).total_seconds() / 60 if called else None  # type: ignore[operator]
+        called = called_at is not None and called_at <= cutoff and status != "no_show"
+        wait = (called_at - issued_at).total_seconds() / 60 if called and called_at is not None else None
         facts.tickets.append(
             TicketFact(
-                ticket_id=ticket.pk,
+                ticket_id=pk,
                 unit_id=unit,
                 wait_minutes=wait,
-                staff_ids=(ticket.officer_id,) if called and ticket.officer_id else (),
+                staff_ids=(officer_id,) if called and officer_id else (),
             )
         )
     return facts

@@ -65,15 +65,14 @@ def wilson(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
 def counts_as_rated(status: str, exclusion: str = "") -> bool:
     """Whether one evaluation makes its interaction "rated" for the active-evaluation rate.
 
-    Valid ratings count, and so do ratings excluded by an upheld appeal: the citizen did rate, the appeal
-    only takes the verdict out of the good and bad rates. Quarantined ratings and ratings confirmed as
-    fraud do not (decision 0005: quarantined ratings count nowhere until cleared): the fraud rules catch
-    staff rating their own cases, which is exactly how this rate would be gamed. An interaction is rated
-    when any of its evaluations counts.
+    Only valid ratings count. A rating excluded by an upheld appeal counts nowhere, this rate included:
+    domain.md §5 takes an excluded review out of every indicator. Quarantined ratings and ratings confirmed
+    as fraud do not count either (decision 0005: quarantined ratings count nowhere until cleared): the
+    fraud rules catch staff rating their own cases, which is exactly how this rate would be gamed. An
+    interaction is rated when any of its evaluations counts. `exclusion` is accepted for the callers that
+    pass it and no longer changes the answer.
     """
-    if status == VALID:
-        return True
-    return status == EXCLUDED and exclusion == EXCLUDED_BY_APPEAL
+    return status == VALID
 
 
 # --- Plain records, one per source ----------------------------------------------------------------------

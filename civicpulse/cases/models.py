@@ -84,7 +84,12 @@ class Case(models.Model):
     sla_state = models.CharField(
         _("time-limit state"), max_length=10, choices=SlaState.choices, default=SlaState.ON_TRACK
     )
+    # When the department took the case in, or refused it at intake: the acceptance stage was reached.
+    accepted_at = models.DateTimeField(_("accepted or refused"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    # Working days used up to the decision, statutory pauses taken out: fixed once decided, so assessment
+    # sums it in SQL instead of re-running every case's calendar.
+    working_days = models.PositiveSmallIntegerField(_("working days used"), null=True, blank=True)
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 

@@ -7,6 +7,7 @@ Conflict, with nothing half-written.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import hmac
 import secrets
@@ -81,6 +82,15 @@ def _clock(case: Case, pauses: list[CasePause] | None = None) -> clocks.Clock:
         pauses=[
             (local_date(p.started_at, tz), local_date(p.ended_at, tz) if p.ended_at else None) for p in rows
         ],
+    )
+
+
+def _working_days_used(case: Case, decided_at: dt.datetime) -> int:
+    """Working days from intake to the decision, the pauses ended by then taken out (the clock's count)."""
+    tz = timezone.get_default_timezone()
+    ended = [p for p in case.pauses.all() if p.ended_at is not None and p.ended_at <= decided_at]
+    return clocks.used_days(
+        calendar_from_snapshot(case.calendar), _clock(case, ended), local_date(decided_at, tz)
     )
 
 
@@ -300,6 +310,8 @@ def case_transition(
     now = clock.now()
     steps = list(case.version.steps.order_by("position"))
     data: dict[str, Any] = {"reason": reason.strip()}
+    if transition in ("accept", "refuse"):
+        case.accepted_at = now
     if transition == "accept":
         _enter_step(case, steps[0] if steps else None)
     elif transition == "advance":
@@ -316,6 +328,7 @@ def case_transition(
     elif transition in ("approve", "deny"):
         case.decision = Decision.APPROVED if transition == "approve" else Decision.DENIED
         case.decided_at = now
+        case.working_days = _working_days_used(case, now)
     elif transition == "deliver":
         case.delivered_at = now
     elif transition in ("close", "withdraw"):
@@ -354,7 +367,8 @@ def case_settle_on_the_spot(*, actor: User, case: Case, approve: bool = True, re
     case.status = CaseStatus.DELIVERED
     case.decision = Decision.APPROVED if approve else Decision.DENIED
     case.reason = reason.strip()
-    case.decided_at = case.delivered_at = now
+    case.accepted_at = case.decided_at = case.delivered_at = now
+    case.working_days = _working_days_used(case, now)
     _refresh_clock(case)
     case.save()
     for past in ("accepted", "approved" if approve else "denied", "delivered"):

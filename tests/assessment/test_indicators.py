@@ -345,12 +345,12 @@ def test_adjusted_rate_without_anything_to_expect_has_no_value():
     ("status", "exclusion", "rated"),
     [
         ("valid", "", True),
-        ("excluded", "appeal", True),
+        ("excluded", "appeal", False),  # domain.md §5: an upheld appeal takes it out of every indicator
         ("excluded", "fraud", False),
         ("quarantined", "", False),
     ],
 )
-def test_only_valid_or_appeal_excluded_ratings_make_an_interaction_rated(status, exclusion, rated):
+def test_only_valid_ratings_make_an_interaction_rated(status, exclusion, rated):
     assert counts_as_rated(status, exclusion) is rated
 
 
