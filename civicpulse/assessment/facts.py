@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
 from django.utils import timezone
 
 from civicpulse.accounts.enums import UnitKind
@@ -156,23 +156,26 @@ def _handlers(ids: set[int], since: dt.datetime, cutoff: dt.datetime) -> dict[in
     return found
 
 
+def _by(cutoff: dt.datetime, name: str) -> ExpressionWrapper:
+    """Whether the moment `name` is set and at or before the cut-off (NULL, read as no, when unset)."""
+    return ExpressionWrapper(Q(**{f"{name}__lte": cutoff}), output_field=BooleanField())
+
+
 def _evaluation_status(
     status: str,
     review: str,
     exclusion: str,
-    reviewed_at: dt.datetime | None,
+    reviewed: bool | None,
     evaluation_id: int,
     cutoff: dt.datetime,
     appeals: dict[int, dt.datetime | None],
 ) -> str:
-    """The evaluation's status as it stood at the cut-off: valid, quarantined or excluded."""
+    """The evaluation's status as it stood at the cut-off (`reviewed`: its review was made by then):
+    valid, quarantined or excluded."""
     result = "valid"
     if review or status == "quarantined" or exclusion == "fraud":
         # It was flagged when submitted; the review decides from the moment it was made.
-        if reviewed_at is not None and reviewed_at <= cutoff:
-            result = "valid" if review == "cleared" else "excluded"
-        else:
-            result = "quarantined"
+        result = ("valid" if review == "cleared" else "excluded") if reviewed else "quarantined"
     if result == "valid" and exclusion == "appeal":
         decided = appeals.get(evaluation_id)
         if decided is not None and decided <= cutoff:
@@ -180,7 +183,7 @@ def _evaluation_status(
     return result
 
 
-_EVALUATION_FIELDS = ("pk", "status", "review", "exclusion", "reviewed_at")
+_EVALUATION_FIELDS = ("pk", "status", "review", "exclusion", "reviewed_by_cutoff")
 
 
 def load(
@@ -197,8 +200,15 @@ def load(
     tz = timezone.get_default_timezone()
     since = _aware_day_end(start - dt.timedelta(days=1))
     in_period = {"intake_date__gte": start, "intake_date__lte": end, "intake_at__lte": cutoff}
+    # Moments compared with the cut-off are compared by the database: a million timestamps are not
+    # parsed into datetimes to answer yes or no.
     case_rows = list(
         Case.objects.filter(**in_period)
+        .annotate(
+            accepted_by_cutoff=_by(cutoff, "accepted_at"),
+            decided_by_cutoff=_by(cutoff, "decided_at"),
+            closed_by_cutoff=_by(cutoff, "closed_at"),
+        )
         .order_by("pk")
         .values_list(
             "pk",
@@ -211,9 +221,9 @@ def load(
             "version__statutory_limit_days",
             "limit_days",
             "status",
-            "accepted_at",
-            "decided_at",
-            "closed_at",
+            "accepted_by_cutoff",
+            "decided_by_cutoff",
+            "closed_by_cutoff",
             "working_days",
         )
     )
@@ -239,16 +249,16 @@ def load(
         statutory,
         limit,
         status,
-        accepted_at,
-        decided_at,
-        closed_at,
+        accepted,
+        decided,
+        closed,
         working_days,
     ) in case_rows:
-        accepted = accepted_at is not None and accepted_at <= cutoff
-        decided = decided_at is not None and decided_at <= cutoff
+        # NULL (the moment is unset) compares as unknown: read it as no.
+        accepted, decided, closed = bool(accepted), bool(decided), bool(closed)
         # A refusal is final and stamps the acceptance time: refused as of the cut-off if stamped by then.
         refused = status == CaseStatus.REFUSED and accepted
-        withdrawn = status == CaseStatus.WITHDRAWN and closed_at is not None and closed_at <= cutoff
+        withdrawn = status == CaseStatus.WITHDRAWN and closed
         handled = handlers.get(pk, {})
         hall = channel == Channel.HALL
         reached: list[tuple[str, int | None, int | None]] = [
@@ -303,6 +313,7 @@ def load(
     for pk, status, review, exclusion, reviewed_at, unit_id, staff_id, channel, grade in (
         Evaluation.objects.filter(submitted_at__gte=since, submitted_at__lt=_aware_day_end(end))
         .filter(submitted_at__lte=cutoff)
+        .annotate(reviewed_by_cutoff=_by(cutoff, "reviewed_at"))
         .order_by("pk")
         .values_list(*_EVALUATION_FIELDS, "unit_id", "staff_id", "channel", "grade")
     ):
@@ -323,11 +334,15 @@ def load(
 
     # Interactions: each reached stage of the period's cases, rated or not (by the applicant, by the cut-off).
     rated: set[tuple[int, str]] = set()
-    for pk, status, review, exclusion, reviewed_at, case_id, stage in Evaluation.objects.filter(
-        evaluator_key="applicant",
-        submitted_at__lte=cutoff,
-        **{f"case__{k}": v for k, v in in_period.items()},
-    ).values_list(*_EVALUATION_FIELDS, "case_id", "stage"):
+    for pk, status, review, exclusion, reviewed_at, case_id, stage in (
+        Evaluation.objects.filter(
+            evaluator_key="applicant",
+            submitted_at__lte=cutoff,
+            **{f"case__{k}": v for k, v in in_period.items()},
+        )
+        .annotate(reviewed_by_cutoff=_by(cutoff, "reviewed_at"))
+        .values_list(*_EVALUATION_FIELDS, "case_id", "stage")
+    ):
         now_status = status_at.get(pk) or _evaluation_status(
             status, review, exclusion, reviewed_at, pk, cutoff, upheld
         )
@@ -351,6 +366,7 @@ def load(
     today = local_date(cutoff, tz)
     orders = list(
         RectificationOrder.objects.filter(opened_on__gte=start, opened_on__lte=end, opened_at__lte=cutoff)
+        .annotate(evaluation_reviewed=_by(cutoff, "evaluation__reviewed_at"))
         .order_by("pk")
         .values_list(
             "pk",
@@ -359,7 +375,11 @@ def load(
             "contact_due",
             "rectify_due",
             "evaluation__staff_id",
-            *(f"evaluation__{f}" for f in _EVALUATION_FIELDS),
+            "evaluation_id",
+            "evaluation__status",
+            "evaluation__review",
+            "evaluation__exclusion",
+            "evaluation_reviewed",
         )
     )
     # A reopened order is answered and rated again, and its columns keep only the latest: the first answer
@@ -388,7 +408,6 @@ def load(
         unit = resolve(unit_id)
         if unit is None:
             continue
-        contacted = contacted_at is not None and contacted_at <= cutoff
         # An order opened in the period may be about a rating given before it.
         e_pk, e_status, e_review, e_exclusion, e_reviewed_at = evaluation
         status = status_at.get(e_pk) or _evaluation_status(
@@ -401,7 +420,7 @@ def load(
                 unit_id=unit,
                 review_excluded=status == "excluded",
                 contacted_on_time=(local_date(contacted_at, tz) <= contact_due)
-                if contacted
+                if contacted_at is not None and contacted_at <= cutoff
                 else (False if today > contact_due else None),
                 rectified_on_time=(local_date(first_answer, tz) <= rectify_due)
                 if first_answer is not None
