@@ -469,3 +469,31 @@ def test_bonus_items_are_recorded_and_withdrawn_on_the_page(staff_world, client_
         )
     entry.refresh_from_db()
     assert entry.withdrawn_by == w.admin and entry.withdrawal_reason == "录错"
+
+
+def test_the_assessed_person_asks_for_a_review_of_their_own_result_and_nobody_elses(staff_world, client_for):
+    from civicpulse.assessment.models import ReviewRequest
+
+    w = staff_world
+    run, people = _graded_run(w)
+    with clock.frozen(at("2025-12-04")):
+        assess.run_finalize(actor=w.leader, run=run)
+    own = RunSubject.objects.get(run=run, staff=people[0])
+    other = RunSubject.objects.get(run=run, staff=people[1])
+    officer = client_for(people[0])
+    with clock.frozen(at("2025-12-05")):
+        url = f"/staff/assessment/runs/{run.pk}/subjects/{own.pk}/"
+        assert officer.post(url, {"reason": "我的两件好评未计入"}).status_code == 302
+        other_url = f"/staff/assessment/runs/{run.pk}/subjects/{other.pk}/"
+        assert officer.post(other_url, {"reason": "x"}).status_code == 404
+    assert list(ReviewRequest.objects.values_list("subject_id", "requested_by_id")) == [
+        (own.pk, people[0].pk)
+    ]
+
+
+def test_routine_runs_include_staff_schemes(staff_world):
+    w = staff_world
+    _hall_case(w, w.window_officer, "2025-11-03", 1, 5)
+    with clock.frozen(at("2025-12-03")):
+        runs = assess.routine_runs()
+    assert {r.version.scheme.code for r in runs} == {"depts", "staff"}
