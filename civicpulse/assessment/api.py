@@ -55,11 +55,9 @@ def _version(version_id: int) -> SchemeVersion:
 
 
 def _run(request: HttpRequest, run_id: int) -> Run:
+    """A run with at least one row the user may see (NotFound otherwise, like a missing one)."""
     require_perm(request.user, Perm.ASSESSMENT_VIEW)
-    run = Run.objects.select_related("version__scheme").filter(pk=run_id).first()
-    if run is None:
-        raise NotFound()
-    return run
+    return access_run(request.user, run_id)
 
 
 def _items(payload: ItemsIn) -> list[services.ItemInput]:
@@ -134,7 +132,7 @@ def run_export_xlsx(request: HttpRequest, run_id: int) -> HttpResponse:
     workbook = xlsxwriter.Workbook(buffer, {"in_memory": True})
     sheet = workbook.add_worksheet(run.period)
     bold = workbook.add_format({"bold": True})
-    rows = services.run_export_rows(run=run)
+    rows = services.run_export_rows(run=run, user=_user(request))
     for r, row in enumerate(rows):
         for c, value in enumerate(row):
             number = r > 0 and c in (3, 4, 6) and value != ""
@@ -154,7 +152,7 @@ def run_export(request: HttpRequest, run_id: int) -> HttpResponse:
     run = _run(request, run_id)
     buffer = io.StringIO()
     buffer.write("\ufeff")  # spreadsheet programs read UTF-8 by its byte-order mark
-    csv.writer(buffer).writerows(services.run_export_rows(run=run))
+    csv.writer(buffer).writerows(services.run_export_rows(run=run, user=_user(request)))
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="assessment-{run.period}-{run.pk}.csv"'
     return response
@@ -180,7 +178,9 @@ def review_request(
 def review_list(request: HttpRequest) -> Any:
     require_perm(request.user, Perm.ASSESSMENT_APPROVE)
     return (
-        ReviewRequest.objects.filter(status="pending").select_related("subject").order_by("answer_due", "pk")
+        ReviewRequest.objects.filter(subject_scope(request.user, "subject"), status="pending")
+        .select_related("subject")
+        .order_by("answer_due", "pk")
     )
 
 

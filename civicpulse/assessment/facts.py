@@ -20,7 +20,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, Count, ExpressionWrapper, Q, Sum
+from django.db.models import BooleanField, CharField, Count, ExpressionWrapper, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 
 from civicpulse.accounts.enums import UnitKind
@@ -129,7 +130,7 @@ _STAGE_OF = {
 }
 
 
-def _handlers(ids: set[int], since: dt.datetime, cutoff: dt.datetime) -> dict[int, dict[str, int | None]]:
+def _handlers(ids: set[int], cases: QuerySet[Case], cutoff: dt.datetime) -> dict[int, dict[str, int | None]]:
     """Per case, from the audit trail as of the cut-off: who accepted (or refused) it ("acceptance"), who
     decided it ("completion"), and each person who passed it on between ("advanced-<id>": the section's
     approvers). A key is there only for what happened. Only staff schemes need it."""
@@ -137,8 +138,9 @@ def _handlers(ids: set[int], since: dt.datetime, cutoff: dt.datetime) -> dict[in
     for target, action, actor in (
         AuditEvent.objects.filter(
             target_type="cases.case",
+            # The period's cases by a subquery: the (target type, target id) index, no list of ids.
+            target_id__in=cases.annotate(key=Cast("pk", CharField())).values("key"),
             action__in=[*_STAGE_OF, "cases.case.advanced"],
-            occurred_at__gte=since,  # nothing happens to a case before it is received
             occurred_at__lte=cutoff,
         )
         .order_by("occurred_at", "pk")
@@ -208,6 +210,7 @@ def load(
             accepted_by_cutoff=_by(cutoff, "accepted_at"),
             decided_by_cutoff=_by(cutoff, "decided_at"),
             closed_by_cutoff=_by(cutoff, "closed_at"),
+            never_decided=ExpressionWrapper(Q(decided_at__isnull=True), output_field=BooleanField()),
         )
         .order_by("pk")
         .values_list(
@@ -224,11 +227,12 @@ def load(
             "accepted_by_cutoff",
             "decided_by_cutoff",
             "closed_by_cutoff",
+            "never_decided",
             "working_days",
         )
     )
     case_ids = {row[0] for row in case_rows}
-    handlers = _handlers(case_ids, since, cutoff) if with_staff else {}
+    handlers = _handlers(case_ids, Case.objects.filter(**in_period), cutoff) if with_staff else {}
     visits = dict(
         Visit.objects.filter(at__lte=cutoff, **{f"case__{k}": v for k, v in in_period.items()})
         .values("case_id")
@@ -252,12 +256,14 @@ def load(
         accepted,
         decided,
         closed,
+        never_decided,
         working_days,
     ) in case_rows:
         # NULL (the moment is unset) compares as unknown: read it as no.
         accepted, decided, closed = bool(accepted), bool(decided), bool(closed)
-        # A refusal is final and stamps the acceptance time: refused as of the cut-off if stamped by then.
-        refused = status == CaseStatus.REFUSED and accepted
+        # A refusal stamps the acceptance time and is never decided; it may be closed later, so it is known
+        # by having no decision at all, not by today's status alone.
+        refused = accepted and bool(never_decided) and status in (CaseStatus.REFUSED, CaseStatus.CLOSED)
         withdrawn = status == CaseStatus.WITHDRAWN and closed
         handled = handlers.get(pk, {})
         hall = channel == Channel.HALL
@@ -341,6 +347,7 @@ def load(
             **{f"case__{k}": v for k, v in in_period.items()},
         )
         .annotate(reviewed_by_cutoff=_by(cutoff, "reviewed_at"))
+        .order_by()
         .values_list(*_EVALUATION_FIELDS, "case_id", "stage")
     ):
         now_status = status_at.get(pk) or _evaluation_status(

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from civicpulse.accounts.enums import Role, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
-from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit
+from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit, unit_filter
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import scoring
 from civicpulse.assessment.enums import Grade, RunStatus, SchemeStatus, Subject
@@ -404,6 +404,19 @@ def run_compute(
 # --- authoring: drafts, weight tables, review and publishing ----------------------------------------------
 
 
+def _covered(actor: User, perm: Perm, subject: RunSubject) -> bool:
+    """Whether the actor holds `perm` over the assessed unit, or over the assessed person's unit."""
+    if subject.unit is not None:
+        return has_perm_on_unit(actor, perm, subject.unit)
+    return subject.staff is not None and has_perm_on_unit(actor, perm, subject.staff.org_unit)
+
+
+def _covers_run(actor: User, perm: Perm, run: Run) -> bool:
+    """Whether the actor holds `perm` over every unit and person of the run (a run-wide act)."""
+    scope = unit_filter(actor, perm, "unit") | unit_filter(actor, perm, "staff__org_unit")
+    return not RunSubject.objects.filter(run=run).exclude(scope).exists()
+
+
 def _require(actor: User, perm: Perm) -> None:
     if not has_perm(actor, perm):
         raise Forbidden(_("You do not have access to this."), code="forbidden")
@@ -529,6 +542,10 @@ def run_finalize(*, actor: User, run: Run) -> Run:
     """Lock a run: its grades and incentives go to payroll; a correction is a new run, never an edit."""
     _require(actor, Perm.ASSESSMENT_APPROVE)
     run = Run.objects.select_for_update().get(pk=run.pk)
+    if not _covers_run(actor, Perm.ASSESSMENT_APPROVE, run):
+        raise Forbidden(
+            _("Finalizing a run needs the right over every unit and person in it."), code="run_not_covered"
+        )
     if run.status != RunStatus.COMPUTED:
         raise Conflict(_("This run is already finalized."), code="run_finalized")
     run.status = RunStatus.FINALIZED
@@ -539,8 +556,10 @@ def run_finalize(*, actor: User, run: Run) -> Run:
     return run
 
 
-def run_export_rows(*, run: Run) -> list[list[str]]:
-    """The payroll export: one row per subject with its grade and incentive coefficient."""
+def run_export_rows(*, run: Run, user: User) -> list[list[str]]:
+    """The payroll export: one row per subject the user may see, with its grade and incentive coefficient."""
+    from civicpulse.assessment.permissions import subject_scope
+
     header = [
         str(_("peer group")),
         str(_("code")),
@@ -551,8 +570,10 @@ def run_export_rows(*, run: Run) -> list[list[str]]:
         str(_("incentive coefficient")),
     ]
     rows = [header]
-    for subject in run.subjects.select_related("unit", "staff").order_by(
-        "group", "rank", "unit__code", "staff__employee_number"
+    for subject in (
+        run.subjects.filter(subject_scope(user))
+        .select_related("unit", "staff")
+        .order_by("group", "rank", "unit__code", "staff__employee_number")
     ):
         # A unit by its code and name; a person by employee number and name, as payroll knows them.
         if subject.unit is not None:
@@ -673,8 +694,12 @@ def review_answer(*, actor: User, request: ReviewRequest, correct: bool, answer:
     replaces the old one (which stays, never edited)."""
     _require(actor, Perm.ASSESSMENT_APPROVE)
     request = (
-        ReviewRequest.objects.select_for_update().select_related("subject__run__version").get(pk=request.pk)
+        ReviewRequest.objects.select_for_update(of=("self",))
+        .select_related("subject__run__version", "subject__unit", "subject__staff__org_unit")
+        .get(pk=request.pk)
     )
+    if not _covered(actor, Perm.ASSESSMENT_APPROVE, request.subject):
+        raise NotFound()
     if request.status != "pending":
         raise Conflict(_("This review request has been answered."), code="review_answered")
     if request.requested_by_id == actor.pk:
@@ -718,7 +743,7 @@ def adjustment_items_check(items: Any, *, bonus_cap: float, penalty_cap: float) 
             problems.append(str(_("Each bonus or penalty item needs a code, names and points.")))
             continue
         code = str(item.get("code", "")).strip()
-        if not code or not item.get("name_zh") or not item.get("name_en"):
+        if not code or not str(item.get("name_zh", "")).strip() or not str(item.get("name_en", "")).strip():
             problems.append(str(_("Each bonus or penalty item needs a code, names and points.")))
             continue
         if not _ITEM_CODE.match(code):
@@ -728,7 +753,12 @@ def adjustment_items_check(items: Any, *, bonus_cap: float, penalty_cap: float) 
         seen.add(code)
         raw = item.get("points")
         try:
-            points = float(raw) if isinstance(raw, int | float | str) else float("nan")
+            # True is an int to Python, not a number of points.
+            points = (
+                float(raw)
+                if isinstance(raw, int | float | str) and not isinstance(raw, bool)
+                else float("nan")
+            )
         except ValueError:
             points = float("nan")
         if not (points == points and points != 0):  # NaN or zero
@@ -789,6 +819,13 @@ def _subject_unit(unit: OrgUnit | None, staff: User | None) -> OrgUnit:
     return staff.org_unit
 
 
+def _assessed_by(version: SchemeVersion, unit: OrgUnit | None, staff: User | None) -> bool:
+    groups = set(SchemeItem.objects.filter(version=version).values_list("group", flat=True))
+    if unit is not None:
+        return unit.category is not None and unit.category.code in groups
+    return staff is not None and RoleAssignment.objects.filter(user=staff, role__in=groups).exists()
+
+
 @transaction.atomic
 def adjustment_record(
     *,
@@ -814,6 +851,11 @@ def adjustment_record(
         )
     version = scheme.versions.filter(status=SchemeStatus.PUBLISHED).first()
     codes = {item["code"] for item in (version.adjustment_items if version else [])}
+    if version is not None and not _assessed_by(version, unit, staff):
+        raise ValidationFailed(
+            _("This scheme does not assess that unit or person (its category or role has no weight table)."),
+            code="not_assessed",
+        )
     if code not in codes:
         raise ValidationFailed(
             _("The published scheme has no bonus or penalty item %(code)s.") % {"code": code},
@@ -893,11 +935,16 @@ def run_calibrate(*, actor: User, run: Run, moves: list[Move]) -> Run:
         raise Conflict(_("A finalized run is not calibrated."), code="run_finalized")
     if not moves:
         raise ValidationFailed(_("Move at least one grade."), code="no_moves")
-    subjects = {s.pk: s for s in RunSubject.objects.select_for_update().filter(run=run)}
+    subjects = {
+        s.pk: s
+        for s in RunSubject.objects.select_for_update(of=("self",))
+        .select_related("unit", "staff__org_unit")
+        .filter(run=run)
+    }
     groups: dict[str, list[Move]] = defaultdict(list)
     for move in moves:
         subject = subjects.get(move.subject_id)
-        if subject is None:
+        if subject is None or not _covered(actor, Perm.ASSESSMENT_APPROVE, subject):
             raise NotFound()
         groups[subject.group].append(move)
     version = run.version

@@ -414,10 +414,16 @@ def calibrate(request: HttpRequest, run_id: int) -> HttpResponse:
         run = access_run(user, run_id)
     except NotFound:
         raise Http404 from None
+    if run.status != "computed":
+        messages.info(request, _("A finalized run is not calibrated."))
+        return redirect("assessment:run_detail", run_id=run.pk)
     error: DomainError | None = None
     if request.method == "POST":
         moves = []
-        for subject in RunSubject.objects.filter(run=run).exclude(grade=""):
+        # Only the rows the user may see: a grade outside their units cannot even be named.
+        for subject in selectors.run_subjects(user=user, run=run):
+            if not subject.grade:
+                continue
             grade = request.POST.get(f"grade-{subject.pk}", subject.grade)
             if grade != subject.grade:
                 moves.append(
@@ -500,7 +506,11 @@ def adjustments(request: HttpRequest) -> HttpResponse:
                 staff=staff,
             )
         except NotFound:
-            error = ValidationFailed(_("You do not cover this unit or person."), code="not_covered")
+            # The same answer as for a code that does not exist: codes outside one's units are not probed.
+            error = ValidationFailed(
+                _("No unit code or employee number %(who)s.") % {"who": post.get("who", "").strip()},
+                code="unknown_subject",
+            )
         except DomainError as exc:
             error = exc
         else:
@@ -568,7 +578,11 @@ def reviews(request: HttpRequest) -> HttpResponse:
         if not can_answer:
             raise Http404
         raw = request.POST.get("request", "")
-        review = ReviewRequest.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
+        review = (
+            ReviewRequest.objects.filter(subject_scope(user, "subject"), pk=int(raw)).first()
+            if raw.isascii() and raw.isdecimal()
+            else None
+        )
         if review is None:
             raise Http404
         try:

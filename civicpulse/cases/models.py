@@ -97,7 +97,12 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         ordering = ["-intake_at"]
-        indexes = [models.Index(fields=["status", "sla_state"]), models.Index(fields=["due_date"])]
+        indexes = [
+            models.Index(fields=["status", "sla_state"]),
+            models.Index(fields=["due_date"]),
+            # Assessment reads a period's cases by the day they were received.
+            models.Index(fields=["intake_date"]),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status=CaseStatus.DECIDED, decision__in=Decision.values)

@@ -163,3 +163,44 @@ def test_a_head_asks_for_a_review_on_the_page_and_the_committee_answers_it(world
         assert "经核查未重复计算" in head.get(url).content.decode()
     with clock.frozen(at("2025-12-20")):  # past the 10 days: no form
         assert 'name="reason"' not in head.get(url).content.decode()
+
+
+def test_a_leader_of_one_department_cannot_move_answer_or_export_another(world, client_for):
+    """Approving acts are scoped like everything else: to the units the role covers."""
+    import json
+
+    from civicpulse.accounts import services as org
+    from civicpulse.accounts.enums import Role
+    from civicpulse.assessment.models import ReviewRequest
+    from civicpulse.assessment.services import review_request, run_finalize
+    from tests import factories
+
+    local = factories.staff("leader_b", world.dept_b, [])
+    org.role_assign(actor=None, user=local, role=Role.LEADER, unit=world.dept_b)
+    dept_a = RunSubject.objects.get(run=world.run, unit=world.dept_a)
+    client = client_for(local)
+    move = {"moves": [{"subject": dept_a.pk, "grade": "basic", "reason": "x"}]}
+    calibrate = client.post(
+        f"/api/v1/assessment/runs/{world.run.pk}/calibrate", json.dumps(move), content_type="application/json"
+    )
+    assert calibrate.status_code == 404
+    page = client.post(
+        f"/staff/assessment/runs/{world.run.pk}/calibrate/",
+        {f"grade-{dept_a.pk}": "basic", f"reason-{dept_a.pk}": "x"},
+    )
+    assert page.status_code == 422  # nothing it may move was named
+    dept_a.refresh_from_db()
+    assert not dept_a.computed_grade
+    finalize = client.post(f"/api/v1/assessment/runs/{world.run.pk}/finalize")
+    assert finalize.status_code == 403
+    export = client.get(f"/api/v1/assessment/runs/{world.run.pk}/export.csv").content.decode("utf-8-sig")
+    assert world.dept_a.code not in export and world.dept_b.code in export
+    with clock.frozen(at("2025-12-04")):
+        run_finalize(actor=world.leader, run=world.run)
+        request = review_request(actor=world.head_a, subject=dept_a, reason="重复计算")
+        answer = client.post(
+            "/staff/assessment/reviews/", {"request": request.pk, "decision": "reject", "answer": "x"}
+        )
+        assert answer.status_code == 404
+        assert client.post("/staff/assessment/reviews/", {"request": "²", "answer": "x"}).status_code == 404
+    assert ReviewRequest.objects.get().status == "pending"

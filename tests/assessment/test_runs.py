@@ -144,3 +144,35 @@ def test_routine_runs_start_on_the_third_working_day_after_the_period_and_run_on
         assert routine_runs() == []
     with clock.frozen(at("2026-01-06")):
         assert [r.period for r in routine_runs()] == ["2025-Q4"]
+
+
+def test_a_refused_case_stays_completed_after_it_is_closed_and_re_runs_agree(world):
+    from civicpulse.assessment.facts import load, unit_resolver
+
+    with clock.frozen(at("2025-11-03")):
+        case = cases.case_intake(
+            actor=world.window_officer,
+            service_code="SVC-1",
+            channel="hall",
+            applicant=cases.Applicant(name="李四", id_number="110101199003071234", phone="13811113333"),
+            submitted_positions=[1, 2],
+            window=world.window,
+        )
+    with clock.frozen(at("2025-11-03", 11)):
+        cases.case_transition(actor=world.head_a, case=case, transition="refuse", reason="不属于本部门职权。")
+
+    def completed(cutoff: str) -> list[bool]:
+        facts = load(
+            start=dt.date(2025, 11, 1),
+            end=dt.date(2025, 11, 30),
+            cutoff=at(cutoff),
+            resolve=unit_resolver([world.dept_a.pk]),
+        )
+        return [f.completed for f in facts.cases]
+
+    before = completed("2025-12-03")
+    assert before == [True]
+    assert completed("2025-11-03") == [False]  # received at 10:00, refused at 11:00: not yet at 10:00
+    with clock.frozen(at("2025-12-10")):
+        cases.case_transition(actor=world.window_officer, case=case, transition="close")
+    assert completed("2025-12-03") == before == completed("2025-12-20")
