@@ -351,45 +351,54 @@ def run_compute(
             for item in table.items
             if lib.INDICATORS[item.indicator].kind == "rate"
         }
-        for score in scores:
-            grade = grades.get(score.id)
-            row = RunSubject.objects.create(
-                run=run,
-                group=group,
-                unit_id=score.id if by_units else None,
-                staff_id=None if by_units else score.id,
-                probation=score.probation,
-                coverage=score.coverage,
-                base=score.base,
-                bonus=score.bonus,
-                penalty=score.penalty,
-                final=score.final,
-                rank=score.rank,
-                grade=str(grade) if grade is not None else "",
-                incentive=scoring.incentive(grade, coefficients),
-            )
-            values = measured[score.id]
-            RunValue.objects.bulk_create(
-                RunValue(
-                    subject=row,
-                    indicator=p.indicator,
-                    value=values[p.indicator].value,
-                    raw=values[p.indicator].raw,
-                    scored=p.scored_value,
-                    n=p.n,
-                    numerator=float(values[p.indicator].numerator),
-                    low=values[p.indicator].low,
-                    high=values[p.indicator].high,
-                    insufficient=p.insufficient,
-                    weight=p.weight,
-                    effective_weight=p.effective_weight,
-                    points=p.points,
-                    funnel=funnels.get(p.indicator, {}).get(score.id, ""),
-                    record_ids=list(values[p.indicator].record_ids),
+        # One insert per batch, not per row: a province's run has thousands of subjects.
+        rows = RunSubject.objects.bulk_create(
+            [
+                RunSubject(
+                    run=run,
+                    group=group,
+                    unit_id=score.id if by_units else None,
+                    staff_id=None if by_units else score.id,
+                    probation=score.probation,
+                    coverage=score.coverage,
+                    base=score.base,
+                    bonus=score.bonus,
+                    penalty=score.penalty,
+                    final=score.final,
+                    rank=score.rank,
+                    grade=str(grades[score.id]) if grades.get(score.id) is not None else "",
+                    incentive=scoring.incentive(grades.get(score.id), coefficients),
                 )
-                for p in score.indicators
+                for score in scores
+            ],
+            batch_size=500,
+        )
+        for first in range(0, len(scores), 200):
+            RunValue.objects.bulk_create(
+                [
+                    RunValue(
+                        subject=row,
+                        indicator=p.indicator,
+                        value=measured[score.id][p.indicator].value,
+                        raw=measured[score.id][p.indicator].raw,
+                        scored=p.scored_value,
+                        n=p.n,
+                        numerator=float(measured[score.id][p.indicator].numerator),
+                        low=measured[score.id][p.indicator].low,
+                        high=measured[score.id][p.indicator].high,
+                        insufficient=p.insufficient,
+                        weight=p.weight,
+                        effective_weight=p.effective_weight,
+                        points=p.points,
+                        funnel=funnels.get(p.indicator, {}).get(score.id, ""),
+                        record_ids=list(measured[score.id][p.indicator].record_ids),
+                    )
+                    for score, row in zip(scores[first : first + 200], rows[first : first + 200], strict=True)
+                    for p in score.indicators
+                ],
+                batch_size=200,
             )
-            done += 1
+            done += len(scores[first : first + 200])
             if progress is not None:
                 progress(done, len(members))
     audit_record(
