@@ -420,6 +420,12 @@ def _covered(actor: User, perm: Perm, subject: RunSubject) -> bool:
     return subject.staff is not None and has_perm_on_unit(actor, perm, subject.staff.org_unit)
 
 
+def _subject_code(subject: RunSubject) -> str:
+    if subject.unit is not None:
+        return subject.unit.code
+    return (subject.staff.employee_number or subject.staff.username) if subject.staff is not None else ""
+
+
 def _covers_run(actor: User, perm: Perm, run: Run) -> bool:
     """Whether the actor holds `perm` over every unit and person of the run (a run-wide act)."""
     scope = unit_filter(actor, perm, "unit") | unit_filter(actor, perm, "staff__org_unit")
@@ -992,6 +998,16 @@ def run_calibrate(*, actor: User, run: Run, moves: list[Move]) -> Run:
         actor=actor,
         action="assessment.run.calibrated",
         target=run,
-        data={"moves": [{"subject": m.subject_id, "grade": m.grade, "reason": m.reason} for m in moves]},
+        # Who was moved by the codes people know them by (a unit's code, a person's employee number).
+        data={
+            "moves": [
+                {
+                    "subject": _subject_code(subjects[m.subject_id]),
+                    "grade": m.grade,
+                    "reason": m.reason.strip(),
+                }
+                for m in moves
+            ]
+        },
     )
     return run
