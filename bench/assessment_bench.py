@@ -135,7 +135,7 @@ class Database:
     def __init__(self, url: str, interactions: int, seed: int) -> None:
         self.interactions, self.seed = interactions, seed
         self.key = {"generator": data.GENERATOR_VERSION, "interactions": interactions, "seed": seed}
-        # A new migration changes the tables the rows go into: generate again.
+        # A new migration changes the tables: the cached database is then migrated forward (ensure_database).
         self.key["migrations"] = migrations_fingerprint()
         if url:
             parts = urlsplit(url)
@@ -667,7 +667,6 @@ def compare(
         "units": len({unit for unit, _code in stored}),
         "values": len(stored),
         "by_indicator": by_indicator,
-        "interactions_engine": sum(v[0] for (u, c), v in stored.items() if c == "active_evaluation_rate"),
     }
 
 
