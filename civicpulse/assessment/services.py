@@ -15,7 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
 from civicpulse.accounts.enums import Role, UserKind
@@ -229,22 +229,32 @@ def _members(version: SchemeVersion, groups: list[str]) -> list[_Member]:
     return [_Member(id=pk, group=first[pk], probation=pk in probation) for pk in sorted(first)]
 
 
+def adjustments_counted(
+    version: SchemeVersion, start: dt.date, end: dt.date, cutoff: dt.datetime
+) -> QuerySet[Adjustment]:
+    """The bonus and penalty items a run of `version` counts: those of the period recorded, and not
+    withdrawn, by the cut-off, whose code the version's catalogue scores."""
+    codes = [item["code"] for item in version.adjustment_items or []]
+    return (
+        Adjustment.objects.filter(
+            scheme_id=version.scheme_id,
+            occurred_on__gte=start,
+            occurred_on__lte=end,
+            recorded_at__lte=cutoff,
+            code__in=codes,
+        )
+        .exclude(withdrawn_at__lte=cutoff)
+        .order_by("pk")
+    )
+
+
 def _adjustments(
     version: SchemeVersion, start: dt.date, end: dt.date, cutoff: dt.datetime
 ) -> dict[int, list[scoring.Adjustment]]:
-    """The bonus and penalty items of the period per subject, as recorded (and not withdrawn) by the
-    cut-off, at the points of this version's catalogue; codes the version does not score are left out."""
+    """The counted items per subject, at the points of this version's catalogue."""
     points = {item["code"]: float(item["points"]) for item in version.adjustment_items or []}
     found: dict[int, list[scoring.Adjustment]] = defaultdict(list)
-    for entry in Adjustment.objects.filter(
-        scheme_id=version.scheme_id,
-        occurred_on__gte=start,
-        occurred_on__lte=end,
-        recorded_at__lte=cutoff,
-        code__in=list(points),
-    ).order_by("pk"):
-        if entry.withdrawn_at is not None and entry.withdrawn_at <= cutoff:
-            continue
+    for entry in adjustments_counted(version, start, end, cutoff):
         subject_id = entry.unit_id if version.scheme.subject == Subject.UNIT else entry.staff_id
         if subject_id is None:
             continue

@@ -283,14 +283,9 @@ def _subject_adjustments(subject: RunSubject) -> list[dict[str, Any]]:
     """The bonus and penalty items the run counted for the subject, with the points its version gives."""
     run = subject.run
     points = {i["code"]: i for i in run.version.adjustment_items or []}
-    entries = Adjustment.objects.filter(
-        scheme_id=run.version.scheme_id,
-        occurred_on__gte=run.period_start,
-        occurred_on__lte=run.period_end,
-        recorded_at__lte=run.cutoff,
-        code__in=list(points),
-        **({"unit_id": subject.unit_id} if subject.unit_id else {"staff_id": subject.staff_id}),
-    ).exclude(withdrawn_at__lte=run.cutoff)
+    entries = services.adjustments_counted(run.version, run.period_start, run.period_end, run.cutoff).filter(
+        **({"unit_id": subject.unit_id} if subject.unit_id else {"staff_id": subject.staff_id})
+    )
     return [
         {
             "entry": e,
