@@ -23,7 +23,7 @@ from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, has_perm
 from civicpulse.assessment import charts, selectors, services
 from civicpulse.assessment import indicators as lib
-from civicpulse.assessment.enums import Grade
+from civicpulse.assessment.enums import Grade, RunStatus
 from civicpulse.assessment.models import (
     Adjustment,
     Calibration,
@@ -238,7 +238,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "run": run,
             "groups": groups,
             "calibrations": [(c, subject_label(c.subject)) for c in calibrations],
-            "can_calibrate": run.status == "computed" and has_perm(user, Perm.ASSESSMENT_APPROVE),
+            "can_calibrate": run.status == RunStatus.COMPUTED and has_perm(user, Perm.ASSESSMENT_APPROVE),
             "subject_heading": _("Unit") if run.version.scheme.subject == "unit" else _("Staff member"),
         },
     )
@@ -409,7 +409,7 @@ def calibrate(request: HttpRequest, run_id: int) -> HttpResponse:
         run = access_run(user, run_id)
     except NotFound:
         raise Http404 from None
-    if run.status != "computed":
+    if run.status != RunStatus.COMPUTED:
         messages.info(request, _("A finalized run is not calibrated."))
         return redirect("assessment:run_detail", run_id=run.pk)
     error: DomainError | None = None
