@@ -98,6 +98,7 @@ def migrations_fingerprint() -> str:
 
 # What run_compute executes of CivicPulse: the engine and the models it reads.
 ENGINE_SOURCES = (
+    "assessment/counts.py",
     "assessment/facts.py",
     "assessment/services.py",
     "assessment/indicators.py",
@@ -400,7 +401,7 @@ def _inline_in_lists() -> None:
 def _phases(record: list[dict[str, Any]]) -> None:
     """Time and resident memory around the engine's stages (facts, grouping, digest, scoring): the
     functions are wrapped in this process only, nothing in civicpulse/ changes."""
-    from civicpulse.assessment import facts, scoring, services
+    from civicpulse.assessment import counts, scoring, services
 
     def wrap(owner: Any, name: str, label: str, describe: Any = None) -> None:
         original = getattr(owner, name, None)
@@ -422,37 +423,33 @@ def _phases(record: list[dict[str, Any]]) -> None:
         setattr(owner, name, wrapper)
 
     def sizes(result: Any) -> dict[str, int]:
-        return {name: len(value) for name, value in vars(result).items() if isinstance(value, list | dict)}
+        return {source: len(subjects) for source, subjects in result.by_subject.items()}
 
-    wrap(services, "load", "facts.load (all queries and facts)", sizes)
-    wrap(facts, "_case_facts", "  facts._case_facts (cases to CaseFacts: pauses, visits, working days)")
-    wrap(facts, "_handlers", "  facts._handlers (audit trail: who accepted, passed on, decided)")
     wrap(services, "unit_resolver", "unit_resolver")
-    original_of = services._Inputs.of
-
-    def of(cls: Any, *args: Any, **kwargs: Any) -> Any:
-        entry: dict[str, Any] = {"phase": "_Inputs.of (facts grouped by subject)"}
-        record.append(entry)
-        began, (entry["rss_before"], _peak) = time.perf_counter(), _rss()
-        result = original_of(*args, **kwargs)
-        entry["seconds"] = time.perf_counter() - began
-        entry["rss_after"], entry["peak_so_far"] = _rss()
-        return result
-
-    services._Inputs.of = classmethod(of)  # type: ignore[method-assign, assignment]
+    wrap(counts, "count", "counts.count (every GROUP BY, folded into subjects)", sizes)
+    for name, label in (
+        ("_cases", "cases: flags, limits, speeds"),
+        ("_evaluations", "evaluations by channel and grade"),
+        ("_interactions", "interactions: every stage reached, rated or not"),
+        ("_rectifications", "rectification orders, first answer and callback"),
+        ("_tickets", "tickets: wait histogram"),
+        ("_reference", "channel reference rates"),
+    ):
+        wrap(counts, name, f"  counts.{name} ({label})")
+    wrap(services, "expected_days_before", "expected_days_before (a year of history)")
     wrap(services, "_digest", "_digest (input fingerprint)")
     wrap(services, "_measure", "_measure (indicators per unit)")
     wrap(scoring, "score_group", "scoring.score_group")
 
 
 def _memory_sites(record: list[dict[str, Any]]) -> None:
-    """Where the facts' memory was allocated, by source line, as they stand once loaded: a tracemalloc
-    snapshot taken as facts.load returns (its fetched rows are freed by then: that is the peak's rest)."""
+    """Where the counts' memory was allocated, by source line, as they stand once read: a tracemalloc
+    snapshot taken as counts.count returns (its fetched rows are freed by then: that is the peak's rest)."""
     import tracemalloc
 
-    from civicpulse.assessment import services
+    from civicpulse.assessment import counts
 
-    original = services.load
+    original = counts.count
 
     def load(*args: Any, **kwargs: Any) -> Any:
         result = original(*args, **kwargs)
@@ -465,7 +462,7 @@ def _memory_sites(record: list[dict[str, Any]]) -> None:
             record.append({"site": f"{name}:{frame.lineno}", "bytes": stat.size, "blocks": stat.count})
         return result
 
-    services.load = load
+    counts.count = load
     tracemalloc.start()
 
 
@@ -872,7 +869,7 @@ def phase_lines(engine: dict[str, Any]) -> list[str]:
         size = gib(phase["rss_after"])
         lines.append(f"    {label:<70}{phase['seconds']:>7.1f}{size:>12}{gib(phase['peak_so_far']):>11}")
         if "sizes" in phase:
-            lines.append(f"      facts: {phase['sizes']}")
+            lines.append(f"      subjects per source: {phase['sizes']}")
     rest = engine["seconds"] - top
     lines.append(f"    {'the rest (Run, RunSubject and RunValue rows, grades, funnels)':<70}{rest:>7.1f}")
     return lines
@@ -937,10 +934,10 @@ def profile_report(kind: str, answer: dict[str, Any], path: Path) -> None:
         head, *sites = answer["memory"]
         lines += [
             "",
-            "memory (tracemalloc, a separate run): facts as loaded, by the line that allocated them",
+            "memory (tracemalloc, a separate run): the counts as read, by the line that allocated them",
         ]
         lines.append(
-            f"  traced after facts.load: {gib(head['traced_after_load'])}, "
+            f"  traced after counts.count: {gib(head['traced_after_load'])}, "
             f"peak traced inside it: {gib(head['traced_peak_in_load'])}"
         )
         for site in sites:

@@ -118,6 +118,16 @@ class Facts:
     expected_days: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Narrowing:
+    """Conditions on each source's rows that keep at least every record of one subject."""
+
+    cases: Q = field(default_factory=Q)
+    evaluations: Q = field(default_factory=Q)
+    orders: Q = field(default_factory=Q)
+    tickets: Q = field(default_factory=Q)
+
+
 def _aware_day_end(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, timezone.get_default_timezone())
 
@@ -131,9 +141,10 @@ _STAGE_OF = {
 
 
 def _handlers(ids: set[int], cases: QuerySet[Case], cutoff: dt.datetime) -> dict[int, dict[str, int | None]]:
-    """Per case, from the audit trail as of the cut-off: who accepted (or refused) it ("acceptance"), who
-    decided it ("completion"), and each person who passed it on between ("advanced-<id>": the section's
-    approvers). A key is there only for what happened. Only staff schemes need it."""
+    """Per case, from the audit trail as of the cut-off: who last accepted (or refused) it ("acceptance"),
+    who last decided it ("completion"), and everyone who accepted, refused, passed it on (the section's
+    approvers) or decided it ("by-<id>"). A key is there only for what happened. Only staff schemes need
+    it."""
     found: dict[int, dict[str, int | None]] = defaultdict(dict)
     for target, action, actor in (
         AuditEvent.objects.filter(
@@ -151,9 +162,9 @@ def _handlers(ids: set[int], cases: QuerySet[Case], cutoff: dt.datetime) -> dict
         if case_id not in ids:
             continue
         handled = found[case_id]
-        if action == "cases.case.advanced":
-            handled[f"advanced-{actor}"] = actor
-        else:
+        # Everyone who did any of it handled the case; a stage is served by the last to act on it.
+        handled[f"by-{actor}"] = actor
+        if action != "cases.case.advanced":
             handled[_STAGE_OF[action]] = actor
     return found
 
@@ -185,6 +196,23 @@ def _evaluation_status(
     return result
 
 
+def expected_days_before(start: dt.date, cutoff: dt.datetime) -> dict[str, float]:
+    """Mean working days per service over the cases received in the 365 days before `start` and decided by
+    the cut-off: what the case-mix adjusted speed expects of a case."""
+    history = (
+        Case.objects.filter(
+            intake_date__gte=start - dt.timedelta(days=365),
+            intake_date__lt=start,
+            decided_at__lte=cutoff,
+            working_days__isnull=False,
+        )
+        .values("service__code")
+        .annotate(total=Sum("working_days"), n=Count("pk"))
+        .order_by("service__code")
+    )
+    return {row["service__code"]: row["total"] / row["n"] for row in history}
+
+
 _EVALUATION_FIELDS = ("pk", "status", "review", "exclusion", "reviewed_by_cutoff")
 
 
@@ -195,18 +223,21 @@ def load(
     cutoff: dt.datetime,
     resolve: Callable[[int | None], int | None],
     with_staff: bool = False,
+    only: Narrowing | None = None,
 ) -> Facts:
     """The facts of the period as of the cut-off; `with_staff` adds who handled each record (staff
-    schemes), which costs a read of the period's audit trail."""
+    schemes), which costs a read of the period's audit trail. `only` narrows every read to the records
+    that may concern one subject (the drill-down); the caller keeps the facts that do."""
+    only = only or Narrowing()
     facts = Facts()
     tz = timezone.get_default_timezone()
     since = _aware_day_end(start - dt.timedelta(days=1))
     in_period = {"intake_date__gte": start, "intake_date__lte": end, "intake_at__lte": cutoff}
     # Moments compared with the cut-off are compared by the database: a million timestamps are not
     # parsed into datetimes to answer yes or no.
+    period_cases = Case.objects.filter(**in_period).filter(only.cases)
     case_rows = list(
-        Case.objects.filter(**in_period)
-        .annotate(
+        period_cases.annotate(
             accepted_by_cutoff=_by(cutoff, "accepted_at"),
             decided_by_cutoff=_by(cutoff, "decided_at"),
             closed_by_cutoff=_by(cutoff, "closed_at"),
@@ -232,9 +263,9 @@ def load(
         )
     )
     case_ids = {row[0] for row in case_rows}
-    handlers = _handlers(case_ids, Case.objects.filter(**in_period), cutoff) if with_staff else {}
+    handlers = _handlers(case_ids, period_cases, cutoff) if with_staff else {}
     visits = dict(
-        Visit.objects.filter(at__lte=cutoff, **{f"case__{k}": v for k, v in in_period.items()})
+        Visit.objects.filter(at__lte=cutoff, case__in=period_cases.values("pk"))
         .values("case_id")
         .annotate(n=Count("pk"))
         .values_list("case_id", "n")
@@ -297,18 +328,7 @@ def load(
             )
         )
 
-    history = (
-        Case.objects.filter(
-            intake_date__gte=start - dt.timedelta(days=365),
-            intake_date__lt=start,
-            decided_at__lte=cutoff,
-            working_days__isnull=False,
-        )
-        .values("service__code")
-        .annotate(total=Sum("working_days"), n=Count("pk"))
-        .order_by("service__code")
-    )
-    facts.expected_days = {row["service__code"]: row["total"] / row["n"] for row in history}
+    facts.expected_days = expected_days_before(start, cutoff)
 
     upheld = dict(
         Appeal.objects.filter(status="upheld", decided_at__isnull=False).values_list(
@@ -318,7 +338,7 @@ def load(
     status_at: dict[int, str] = {}
     for pk, status, review, exclusion, reviewed_at, unit_id, staff_id, channel, grade in (
         Evaluation.objects.filter(submitted_at__gte=since, submitted_at__lt=_aware_day_end(end))
-        .filter(submitted_at__lte=cutoff)
+        .filter(only.evaluations, submitted_at__lte=cutoff)
         .annotate(reviewed_by_cutoff=_by(cutoff, "reviewed_at"))
         .order_by("pk")
         .values_list(*_EVALUATION_FIELDS, "unit_id", "staff_id", "channel", "grade")
@@ -344,7 +364,7 @@ def load(
         Evaluation.objects.filter(
             evaluator_key="applicant",
             submitted_at__lte=cutoff,
-            **{f"case__{k}": v for k, v in in_period.items()},
+            case__in=period_cases.values("pk"),
         )
         .annotate(reviewed_by_cutoff=_by(cutoff, "reviewed_at"))
         .order_by()
@@ -373,6 +393,7 @@ def load(
     today = local_date(cutoff, tz)
     orders = list(
         RectificationOrder.objects.filter(opened_on__gte=start, opened_on__lte=end, opened_at__lte=cutoff)
+        .filter(only.orders)
         .annotate(evaluation_reviewed=_by(cutoff, "evaluation__reviewed_at"))
         .order_by("pk")
         .values_list(
@@ -439,6 +460,7 @@ def load(
 
     for pk, window_id, officer_id, issued_at, called_at, status in (
         Ticket.objects.filter(day__gte=start, day__lte=end, issued_at__lte=cutoff, window__isnull=False)
+        .filter(only.tickets)
         .order_by("pk")
         .values_list("pk", "window_id", "officer_id", "issued_at", "called_at", "status")
     ):

@@ -23,7 +23,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TypeVar
+from itertools import chain, repeat
+from typing import Any, TypeVar
 
 Z_95 = 1.959963984540054
 
@@ -421,12 +422,23 @@ def good_review_rate_adjusted(
     valid = [f for f in facts if f.status == VALID]
     ids = tuple(sorted(f.evaluation_id for f in valid))
     hit_ids = tuple(sorted(f.evaluation_id for f in valid if f.grade == GOOD))
-    n, observed = len(valid), len(hit_ids)
     expected = math.fsum(channel_rates.by_channel.get(f.channel, channel_rates.overall) for f in valid)
+    return _adjusted_good(len(hit_ids), len(valid), expected, channel_rates.overall, min_sample, ids, hit_ids)
+
+
+def _adjusted_good(
+    observed: int,
+    n: int,
+    expected: float,
+    overall: float,
+    min_sample: int,
+    ids: tuple[int, ...] = (),
+    hit_ids: tuple[int, ...] = (),
+) -> IndicatorValue:
     value: float | None = None
     low, high = 0.0, 1.0
     if n and expected > 0:
-        factor = channel_rates.overall * n / expected
+        factor = overall * n / expected
         value = min(1.0, observed / n * factor)
         raw_low, raw_high = wilson(observed, n)
         low, high = min(1.0, raw_low * factor), min(1.0, raw_high * factor)
@@ -698,3 +710,264 @@ def wait_within_target_rate(
     """Tickets called within the target (inclusive) / tickets called. The target is a setting (20 min)."""
     counted = ((ticket_id, wait <= target_minutes) for wait, ticket_id in _waits(facts))
     return _rate("wait_within_target_rate", counted, min_sample)
+
+
+# --- The same indicators from pre-aggregated counts ---------------------------------------------------------
+# A batch run counts in the database instead of building a fact per record: the counts below are what each
+# source's indicators need for one subject, and `tally` reduces facts to them the way the functions above
+# count. Means keep one count per distinct value (a histogram), so their sums are exact: the sum of a
+# histogram is summed as `math.fsum` sums the facts, correctly rounded, so no order of rows in the database
+# can move the last bit of a stored value.
+
+
+@dataclass(frozen=True, kw_only=True)
+class EvaluationCounts:
+    # Valid evaluations per (channel, grade).
+    valid: Mapping[tuple[str, str], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionCounts:
+    n: int = 0
+    rated: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class RectificationCounts:
+    contacted: int = 0
+    contacted_on_time: int = 0
+    rectified: int = 0
+    rectified_on_time: int = 0
+    callbacks: int = 0
+    callbacks_satisfied: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class CaseCounts:
+    n: int = 0
+    immediate: int = 0
+    ended: int = 0
+    completed: int = 0
+    ended_at_most_once: int = 0
+    ended_zero_visits: int = 0
+    completed_online: int = 0
+    timed: int = 0
+    timed_within_promised: int = 0
+    # (promised, statutory limit) -> cases with a statutory limit.
+    limits: Mapping[tuple[int, int], int] = field(default_factory=dict)
+    # (service code, working days, promised limit) -> timed cases with a promised limit.
+    speeds: Mapping[tuple[str, int, int], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, kw_only=True)
+class TicketCounts:
+    # Wait in minutes -> tickets called after that wait.
+    waits: Mapping[float, int] = field(default_factory=dict)
+
+
+Counts = EvaluationCounts | InteractionCounts | RectificationCounts | CaseCounts | TicketCounts
+COUNTS_OF: dict[str, type[Counts]] = {
+    "evaluations": EvaluationCounts,
+    "interactions": InteractionCounts,
+    "rectifications": RectificationCounts,
+    "cases": CaseCounts,
+    "tickets": TicketCounts,
+}
+
+
+def _add(into: dict[Any, int], key: Any, count: int = 1) -> None:
+    into[key] = into.get(key, 0) + count
+
+
+def tally(source: str, facts: Iterable[Any]) -> Counts:
+    """One subject's facts of one source reduced to the counts its indicators are computed from."""
+    rows = list(facts)
+    if source == "evaluations":
+        valid: dict[tuple[str, str], int] = {}
+        for e in rows:
+            if e.status == VALID:
+                _add(valid, (e.channel, e.grade))
+        return EvaluationCounts(valid=valid)
+    if source == "interactions":
+        return InteractionCounts(n=len(rows), rated=sum(1 for i in rows if i.rated))
+    if source == "rectifications":
+        kept = [r for r in rows if not r.review_excluded]
+        return RectificationCounts(
+            contacted=sum(1 for r in kept if r.contacted_on_time is not None),
+            contacted_on_time=sum(1 for r in kept if r.contacted_on_time),
+            rectified=sum(1 for r in kept if r.rectified_on_time is not None),
+            rectified_on_time=sum(1 for r in kept if r.rectified_on_time),
+            callbacks=sum(1 for r in kept if r.callback),
+            callbacks_satisfied=sum(1 for r in kept if r.callback in (SATISFIED, BASICALLY_SATISFIED)),
+        )
+    if source == "cases":
+        limits: dict[tuple[int, int], int] = {}
+        speeds: dict[tuple[str, int, int], int] = {}
+        for c in rows:
+            if c.statutory_days > 0:
+                _add(limits, (c.promised_days, c.statutory_days))
+            if c.timed and c.promised_days > 0:
+                _add(speeds, (c.service_code, c.working_days or 0, c.promised_days))
+        return CaseCounts(
+            n=len(rows),
+            immediate=sum(1 for c in rows if c.immediate),
+            ended=sum(1 for c in rows if c.ended),
+            completed=sum(1 for c in rows if c.completed),
+            ended_at_most_once=sum(1 for c in rows if c.ended and c.visits <= 1),
+            ended_zero_visits=sum(1 for c in rows if c.ended and c.visits == 0),
+            completed_online=sum(1 for c in rows if c.completed and c.channel == ONLINE),
+            timed=sum(1 for c in rows if c.timed),
+            timed_within_promised=sum(1 for c in rows if c.within_promised),
+            limits=limits,
+            speeds=speeds,
+        )
+    if source == "tickets":
+        waits: dict[float, int] = {}
+        for t in rows:
+            if t.wait_minutes is not None:
+                _add(waits, t.wait_minutes)
+        return TicketCounts(waits=waits)
+    raise ValueError(f"unknown source {source!r}")
+
+
+def exact_sum(weighted: Iterable[tuple[float, int]]) -> float:
+    """The sum of each value repeated its count of times, correctly rounded, as `math.fsum` gives it over
+    the facts (the repeats are generated lazily, in C)."""
+    return math.fsum(chain.from_iterable(repeat(value, count) for value, count in weighted))
+
+
+def _good_from(c: EvaluationCounts) -> tuple[int, int, int]:
+    n = sum(c.valid.values())
+    good = sum(count for (_channel, grade), count in c.valid.items() if grade == GOOD)
+    bad = sum(count for (_channel, grade), count in c.valid.items() if grade == BAD)
+    return n, good, bad
+
+
+def channel_good_rates_of(counts: Iterable[EvaluationCounts]) -> ChannelRates:
+    """`channel_good_rates` over the valid evaluations of several subjects' counts."""
+    good: defaultdict[str, int] = defaultdict(int)
+    total: defaultdict[str, int] = defaultdict(int)
+    for c in counts:
+        for (channel, grade), count in c.valid.items():
+            total[channel] += count
+            good[channel] += count if grade == GOOD else 0
+    n = sum(total.values())
+    return ChannelRates(
+        overall=sum(good.values()) / n if n else 0.0,
+        by_channel={channel: good[channel] / count for channel, count in sorted(total.items())},
+    )
+
+
+def _sorted_waits(c: TicketCounts) -> list[tuple[float, int]]:
+    return sorted(c.waits.items())
+
+
+def _p90_from(c: TicketCounts, min_sample: int) -> IndicatorValue:
+    waits = _sorted_waits(c)
+    n = sum(count for _wait, count in waits)
+    rank = -(-9 * n // 10)
+    value: float | None = None
+    seen = 0
+    for wait, count in waits:
+        seen += count
+        if seen >= rank:
+            value = wait
+            break
+    return IndicatorValue(code="p90_wait", value=value, n=n, numerator=rank, insufficient=n < min_sample)
+
+
+def _adjusted_good_from(c: EvaluationCounts, rates: ChannelRates, min_sample: int) -> IndicatorValue:
+    n, observed, _bad = _good_from(c)
+    expected = exact_sum(
+        (rates.by_channel.get(channel, rates.overall), count) for (channel, _grade), count in c.valid.items()
+    )
+    return _adjusted_good(observed, n, expected, rates.overall, min_sample)
+
+
+def _speed_from(c: CaseCounts, min_sample: int) -> IndicatorValue:
+    n = sum(c.speeds.values())
+    total = exact_sum((days / promised, count) for (_code, days, promised), count in c.speeds.items())
+    return mean_value("speed", total, n, min_sample=min_sample)
+
+
+def _adjusted_speed_from(c: CaseCounts, expected: Mapping[str, float], min_sample: int) -> IndicatorValue:
+    n = sum(c.speeds.values())
+    observed = float(sum(days * count for (_code, days, _promised), count in c.speeds.items()))
+    total_expected = exact_sum(
+        (expected.get(code, promised), count) for (code, _days, promised), count in c.speeds.items()
+    )
+    value = observed / total_expected if total_expected > 0 else None
+    return IndicatorValue(
+        code="speed_adjusted",
+        value=value,
+        n=n,
+        numerator=observed,
+        insufficient=n < min_sample or value is None,
+        raw=_speed_from(c, min_sample).value,
+        expected=total_expected,
+    )
+
+
+def _from_counts(code: str, c: Any, reference: Any, min_sample: int) -> IndicatorValue:
+    # One branch per indicator, in the order of the definitions above; the facts' functions are the
+    # specification, and tests/assessment/test_indicators.py checks both agree on any facts.
+    rate = partial(rate_value, code, min_sample=min_sample)
+    if code in ("good_review_rate", "bad_review_rate"):
+        n, good, bad = _good_from(c)
+        return rate(good if code == "good_review_rate" else bad, n)
+    if code == "good_review_rate_adjusted":
+        return _adjusted_good_from(c, reference, min_sample)
+    if code == "active_evaluation_rate":
+        return rate(c.rated, c.n)
+    if code == "non_evaluation_rate":
+        return rate(c.n - c.rated, c.n)
+    if code == "contact_on_time_rate":
+        return rate(c.contacted_on_time, c.contacted)
+    if code == "rectification_rate":
+        return rate(c.rectified_on_time, c.rectified)
+    if code == "rectification_satisfaction_rate":
+        return rate(c.callbacks_satisfied, c.callbacks)
+    if code == "on_time_completion_rate":
+        return rate(c.timed_within_promised, c.timed)
+    if code == "time_compression":
+        n = sum(c.limits.values())
+        total = exact_sum((promised / statutory, count) for (promised, statutory), count in c.limits.items())
+        return mean_value(code, total, n, min_sample=min_sample)
+    if code == "speed":
+        return _speed_from(c, min_sample)
+    if code == "speed_adjusted":
+        return _adjusted_speed_from(c, reference, min_sample)
+    if code == "immediate_share":
+        return rate(c.immediate, c.n)
+    if code == "run_at_most_once_rate":
+        return rate(c.ended_at_most_once, c.ended)
+    if code == "zero_visit_rate":
+        return rate(c.ended_zero_visits, c.ended)
+    if code == "digital_take_up":
+        return rate(c.completed_online, c.completed)
+    if code == "completion_rate":
+        return rate(c.completed, c.ended)
+    if code == "mean_wait":
+        waits = _sorted_waits(c)
+        n = sum(count for _wait, count in waits)
+        return mean_value(code, exact_sum(waits), n, min_sample=min_sample)
+    if code == "p90_wait":
+        return _p90_from(c, min_sample)
+    if code == "wait_within_target_rate":
+        waits = _sorted_waits(c)
+        within = sum(count for wait, count in waits if wait <= reference)
+        return rate(within, sum(count for _wait, count in waits))
+    raise ValueError(f"unknown indicator {code!r}")
+
+
+def from_counts(
+    code: str, counts: Counts, reference: Any = None, *, min_sample: int | None = None
+) -> IndicatorValue:
+    """Indicator `code` computed from one subject's counts of its source (no record ids: the facts'
+    functions give those); `reference` is what the indicator `needs`, as for `Indicator.compute`."""
+    indicator = INDICATORS[code]
+    if not isinstance(counts, COUNTS_OF[indicator.source]):
+        raise TypeError(f"{code} counts {indicator.source}, not {type(counts).__name__}")
+    if indicator.needs and reference is None:
+        raise ValueError(f"{code} needs {indicator.needs}")
+    return _from_counts(code, counts, reference, indicator.min_sample if min_sample is None else min_sample)

@@ -230,8 +230,6 @@ class RunValue(models.Model):
     effective_weight = models.FloatField(_("weight applied"))
     points = models.FloatField(_("points"))
     funnel = models.CharField(_("funnel position"), max_length=6, blank=True)
-    # The drill-down: the ids of the records behind the number (cases, evaluations, orders or tickets).
-    record_ids = models.JSONField(default=list)
 
     class Meta:
         verbose_name = _("indicator value")

@@ -237,4 +237,12 @@ class SubjectDetailOut(SubjectOut):
 
     @staticmethod
     def resolve_values(obj: Any) -> list[Any]:
-        return list(obj.values.order_by("indicator"))
+        from civicpulse.assessment.selectors import values_behind
+
+        # Runs keep counts; the records behind each one are read again as of the run's cut-off.
+        behind = values_behind(obj)
+        values = list(obj.values.order_by("indicator"))
+        for value in values:
+            ids = behind[value.indicator].record_ids if value.indicator in behind else ()
+            setattr(value, "record_ids", list(ids))  # noqa: B010 - not a field: read for this answer
+        return values

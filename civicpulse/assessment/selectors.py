@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import BigIntegerField, Count, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 
 from civicpulse.accounts.enums import Role
-from civicpulse.accounts.models import RoleAssignment, UnitCategory, User
+from civicpulse.accounts.models import OrgUnit, RoleAssignment, UnitCategory, User
 from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.counts import wait_target_minutes
+from civicpulse.assessment.facts import Narrowing, load, unit_resolver
 from civicpulse.assessment.models import Run, RunSubject, RunValue, SchemeItem
 from civicpulse.assessment.permissions import subject_scope
 from civicpulse.cases.models import Case, Ticket
+from civicpulse.core.models import AuditEvent
 from civicpulse.evaluations.models import Evaluation
 from civicpulse.rectification.models import RectificationOrder
 
@@ -67,6 +72,76 @@ def pooled_counts(*, run: Run) -> dict[tuple[str, str], tuple[float, int]]:
 def group_names(*, groups: Iterable[str]) -> dict[str, UnitCategory]:
     """Unit categories by code, for naming peer groups of unit schemes."""
     return {c.code: c for c in UnitCategory.objects.filter(code__in=set(groups))}
+
+
+def _same_id(pk: int | None) -> int | None:
+    return pk
+
+
+_HANDLING = [
+    "cases.case.accepted",
+    "cases.case.refused",
+    "cases.case.advanced",
+    "cases.case.approved",
+    "cases.case.denied",
+]
+
+
+def values_behind(subject: RunSubject) -> dict[str, lib.IndicatorValue]:
+    """Each indicator of a run's row recomputed from its records, as of the run's cut-off, with the ids
+    of those records: the drill-down. Runs store counts, not ids; reading one subject's records again is
+    cheap, and reads the same records the run counted (its `n` shows any difference)."""
+    run = subject.run
+    unit_id, person = subject.unit_id, subject.staff_id
+    resolve: Callable[[int | None], int | None] = _same_id
+    if unit_id is not None:
+        resolve = unit_resolver(run.subjects.exclude(unit=None).values_list("unit_id", flat=True))
+        units = [pk for pk in OrgUnit.objects.values_list("pk", flat=True) if resolve(pk) == unit_id]
+        only = Narrowing(
+            cases=Q(responsible_unit_id__in=units) | Q(window_id__in=units),
+            evaluations=Q(unit_id__in=units),
+            orders=Q(unit_id__in=units),
+            tickets=Q(window_id__in=units),
+        )
+    else:
+        handled = (
+            AuditEvent.objects.filter(target_type="cases.case", actor_id=person, action__in=_HANDLING)
+            .annotate(case_pk=Cast("target_id", BigIntegerField()))
+            .values("case_pk")
+        )
+        only = Narrowing(
+            cases=Q(intake_officer_id=person) | Q(pk__in=handled),
+            evaluations=Q(staff_id=person),
+            orders=Q(evaluation__staff_id=person),
+            tickets=Q(officer_id=person),
+        )
+
+    def ours(fact: Any) -> bool:
+        return fact.unit_id == unit_id if unit_id is not None else person in fact.staff_ids
+
+    facts = load(
+        start=run.period_start,
+        end=run.period_end,
+        cutoff=run.cutoff,
+        resolve=resolve,
+        with_staff=unit_id is None,
+        only=only,
+    )
+    references: dict[str, Any] = {
+        "expected_days": facts.expected_days,
+        # Which evaluations count does not depend on the reference rates, only the value does.
+        "channel_rates": lib.ChannelRates(overall=0.0),
+        "wait_target_minutes": wait_target_minutes(),
+    }
+    found: dict[str, lib.IndicatorValue] = {}
+    for code in subject.values.values_list("indicator", flat=True):
+        indicator = lib.INDICATORS.get(code)
+        if indicator is None:
+            continue
+        rows = [fact for fact in getattr(facts, indicator.source) if ours(fact)]
+        args = (rows, references[indicator.needs]) if indicator.needs else (rows,)
+        found[code] = indicator.compute(*args)
+    return found
 
 
 def records_behind(*, source: str, ids: Iterable[int]) -> dict[int, object]:

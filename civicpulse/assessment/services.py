@@ -8,23 +8,22 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, fields
-from operator import attrgetter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
 from civicpulse.accounts.enums import Role, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
 from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit, unit_filter
+from civicpulse.assessment import counts, scoring
 from civicpulse.assessment import indicators as lib
-from civicpulse.assessment import scoring
 from civicpulse.assessment.enums import Grade, RunStatus, SchemeStatus, Subject
-from civicpulse.assessment.facts import Facts, load, period_bounds, period_kind_of, unit_resolver
+from civicpulse.assessment.facts import expected_days_before, period_bounds, period_kind_of, unit_resolver
 from civicpulse.assessment.models import (
     Adjustment,
     Calibration,
@@ -119,14 +118,12 @@ def _digest(
     version: SchemeVersion,
     period: str,
     cutoff: dt.datetime,
-    facts: Facts,
+    counted: counts.RunCounts,
     members: list[_Member],
     adjustments: Mapping[int, list[scoring.Adjustment]],
 ) -> str:
-    """A fingerprint of everything the run read: equal digests, equal inputs. Facts are hashed as the
-    tuples of their fields in the order the loader reads them (by id; their repr is exact for ints,
-    strings, floats and None), which is an order of magnitude cheaper than JSON per record at a million
-    records."""
+    """A fingerprint of everything the run read: equal digests, equal inputs. The inputs are the counts
+    per subject the database returned (every number is computed from them alone) and the references."""
     digest = hashlib.sha256()
     head = {
         "version": version.pk,
@@ -134,64 +131,34 @@ def _digest(
         "cutoff": cutoff.isoformat(),
         "members": [asdict(m) for m in members],
         "adjustments": {str(k): [asdict(a) for a in v] for k, v in sorted(adjustments.items())},
-        "expected_days": facts.expected_days,
+        "expected_days": counted.expected_days,
+        "channel_rates": asdict(counted.channel_rates),
     }
     digest.update(json.dumps(head, sort_keys=True).encode())
-    for name in _SOURCES:
-        rows = getattr(facts, name)
-        if not rows:
-            continue
-        getter = attrgetter(*(f.name for f in fields(rows[0])))
-        digest.update(name.encode())
-        for start in range(0, len(rows), 10_000):
-            digest.update(repr([getter(r) for r in rows[start : start + 10_000]]).encode())
+    for line in counted.fingerprint():
+        digest.update(line.encode())
+        digest.update(b"\n")
     return digest.hexdigest()
 
 
-_SOURCES = ("cases", "evaluations", "interactions", "rectifications", "tickets")
-
-
-@dataclass(frozen=True)
-class _Inputs:
-    """The run's facts grouped by assessed subject (a unit, or a person), and what the adjusted indicators
-    compare against."""
-
-    by_subject: dict[str, dict[int, list[Any]]]
-    extras: dict[str, Any]
-
-    @classmethod
-    def of(cls, facts: Facts, subject: str) -> _Inputs:
-        by_subject: dict[str, dict[int, list[Any]]] = {source: defaultdict(list) for source in _SOURCES}
-        for source in _SOURCES:
-            rows = by_subject[source]
-            for fact in getattr(facts, source):
-                if subject == Subject.UNIT:
-                    rows[fact.unit_id].append(fact)
-                else:
-                    # A case handled by two people counts for each of them.
-                    for staff_id in fact.staff_ids:
-                        rows[staff_id].append(fact)
-        extras = {
-            "expected_days": facts.expected_days,
-            "channel_rates": lib.channel_good_rates(facts.evaluations),
-            "wait_target_minutes": float(str(settings.CIVICPULSE["WAIT_TARGET_MINUTES"])),
-        }
-        return cls(by_subject=by_subject, extras=extras)
-
-
 def _measure(
-    inputs: _Inputs, subject_ids: list[int], samples: Mapping[str, int]
+    counted: counts.RunCounts, subject_ids: list[int], samples: Mapping[str, int]
 ) -> dict[int, dict[str, lib.IndicatorValue]]:
     """Every indicator of one weight table for each subject; the scheme's minimum sample replaces the
     library's default, so "insufficient data" means the same thing in the value and in the score."""
+    references = {
+        "expected_days": counted.expected_days,
+        "channel_rates": counted.channel_rates,
+        "wait_target_minutes": counts.wait_target_minutes(),
+    }
     measured: dict[int, dict[str, lib.IndicatorValue]] = {}
     for subject_id in subject_ids:
         measured[subject_id] = {}
         for code, min_sample in sorted(samples.items()):
             indicator = lib.INDICATORS[code]
-            rows = inputs.by_subject[indicator.source].get(subject_id, [])
-            args = (rows, inputs.extras[indicator.needs]) if indicator.needs else (rows,)
-            measured[subject_id][code] = indicator.compute(*args, min_sample=min_sample)
+            found = counted.by_subject[indicator.source].get(subject_id) or lib.COUNTS_OF[indicator.source]()
+            reference = references[indicator.needs] if indicator.needs else None
+            measured[subject_id][code] = lib.from_counts(code, found, reference, min_sample=min_sample)
     return measured
 
 
@@ -270,6 +237,36 @@ def _identity(unit_id: int | None) -> int | None:
     return unit_id
 
 
+_VALUE_FIELDS = (
+    "subject",
+    "indicator",
+    "value",
+    "raw",
+    "scored",
+    "n",
+    "numerator",
+    "low",
+    "high",
+    "insufficient",
+    "weight",
+    "effective_weight",
+    "points",
+    "funnel",
+)
+
+
+def _insert_values(rows: Iterable[tuple[Any, ...]]) -> None:
+    """RunValue rows in one prepared statement: a province's run writes tens of thousands of values, and
+    building a model instance for each costs more than the database takes to store them. The table's
+    constraints still check every row."""
+    meta, quote = RunValue._meta, connection.ops.quote_name
+    column = {field.name: str(field.column) for field in meta.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in _VALUE_FIELDS)
+    marks = ", ".join(["%s"] * len(_VALUE_FIELDS))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES ({marks})", list(rows))  # noqa: S608
+
+
 @transaction.atomic
 def run_compute(
     *,
@@ -299,8 +296,15 @@ def run_compute(
     by_units = version.scheme.subject == Subject.UNIT
     # Units answer for their sections and windows; people for what they did wherever it was.
     resolve = unit_resolver(m.id for m in members) if by_units else _identity
-    facts = load(start=start, end=end, cutoff=cutoff, resolve=resolve, with_staff=not by_units)
-    inputs = _Inputs.of(facts, version.scheme.subject)
+    counted = counts.count(
+        start=start,
+        end=end,
+        cutoff=cutoff,
+        resolve=resolve,
+        by_staff=not by_units,
+        members=[m.id for m in members],
+    )
+    counted.expected_days = expected_days_before(start, cutoff)
     adjustments = _adjustments(version, start, end, cutoff)
     number = (Run.objects.filter(version=version, period=period).aggregate(n=Max("number"))["n"] or 0) + 1
     run = Run.objects.create(
@@ -309,7 +313,7 @@ def run_compute(
         period_start=start,
         period_end=end,
         cutoff=cutoff,
-        digest=_digest(version, period, cutoff, facts, members, adjustments),
+        digest=_digest(version, period, cutoff, counted, members, adjustments),
         number=number,
         created_by=actor,
         created_at=clock.now(),
@@ -323,7 +327,7 @@ def run_compute(
     for group, table in sorted(tables.items()):
         group_members = [m for m in members if m.group == group]
         ids = [m.id for m in group_members]
-        measured = _measure(inputs, ids, {i.indicator: i.min_sample for i in table.items})
+        measured = _measure(counted, ids, {i.indicator: i.min_sample for i in table.items})
         subjects = [
             scoring.Subject(
                 id=m.id,
@@ -384,29 +388,25 @@ def run_compute(
             batch_size=500,
         )
         for first in range(0, len(scores), 200):
-            RunValue.objects.bulk_create(
-                [
-                    RunValue(
-                        subject=row,
-                        indicator=p.indicator,
-                        value=measured[score.id][p.indicator].value,
-                        raw=measured[score.id][p.indicator].raw,
-                        scored=p.scored_value,
-                        n=p.n,
-                        numerator=float(measured[score.id][p.indicator].numerator),
-                        low=measured[score.id][p.indicator].low,
-                        high=measured[score.id][p.indicator].high,
-                        insufficient=p.insufficient,
-                        weight=p.weight,
-                        effective_weight=p.effective_weight,
-                        points=p.points,
-                        funnel=funnels.get(p.indicator, {}).get(score.id, ""),
-                        record_ids=list(measured[score.id][p.indicator].record_ids),
-                    )
-                    for score, row in zip(scores[first : first + 200], rows[first : first + 200], strict=True)
-                    for p in score.indicators
-                ],
-                batch_size=200,
+            _insert_values(
+                (
+                    row.pk,
+                    p.indicator,
+                    measured[score.id][p.indicator].value,
+                    measured[score.id][p.indicator].raw,
+                    p.scored_value,
+                    p.n,
+                    float(measured[score.id][p.indicator].numerator),
+                    measured[score.id][p.indicator].low,
+                    measured[score.id][p.indicator].high,
+                    p.insufficient,
+                    p.weight,
+                    p.effective_weight,
+                    p.points,
+                    funnels.get(p.indicator, {}).get(score.id, ""),
+                )
+                for score, row in zip(scores[first : first + 200], rows[first : first + 200], strict=True)
+                for p in score.indicators
             )
             done += len(scores[first : first + 200])
             if progress is not None:

@@ -276,6 +276,8 @@ class Line:
     interval: str
     funnel: str
     records: list[Record]
+    counted: int
+    changed: bool
     more: int
 
 
@@ -315,17 +317,20 @@ def subject_detail(request: HttpRequest, run_id: int, subject_id: int) -> HttpRe
             messages.success(request, _("Your request for a review is sent to the assessment committee."))
             return redirect("assessment:subject_detail", run_id=subject.run_id, subject_id=subject.pk)
     values = list(subject.values.order_by("-weight", "indicator"))
+    behind = selectors.values_behind(subject)
+    ids = {code: value.record_ids for code, value in behind.items()}
     wanted: dict[str, set[int]] = defaultdict(set)
     for v in values:
         source = lib.INDICATORS[v.indicator].source if v.indicator in lib.INDICATORS else ""
-        wanted[source].update(v.record_ids[:DRILL_DOWN_LIMIT])
+        wanted[source].update(ids.get(v.indicator, ())[:DRILL_DOWN_LIMIT])
     loaded = {source: selectors.records_behind(source=source, ids=ids) for source, ids in wanted.items()}
     lines = []
     for v in values:
         indicator = lib.INDICATORS.get(v.indicator)
         source = indicator.source if indicator else ""
         found = loaded.get(source, {})
-        records = [_record(source, found[i]) for i in v.record_ids[:DRILL_DOWN_LIMIT] if i in found]
+        record_ids = ids.get(v.indicator, ())
+        records = [_record(source, found[i]) for i in record_ids[:DRILL_DOWN_LIMIT] if i in found]
         lines.append(
             Line(
                 value=v,
@@ -336,7 +341,10 @@ def subject_detail(request: HttpRequest, run_id: int, subject_id: int) -> HttpRe
                 interval=format_interval(v.indicator, v.low, v.high),
                 funnel=funnel_text(v.funnel),
                 records=records,
-                more=max(0, len(v.record_ids) - DRILL_DOWN_LIMIT),
+                counted=len(record_ids),
+                # Only a record changed in a way the cut-off cannot hide (a deleted one, say) shows here.
+                changed=v.indicator in behind and behind[v.indicator].n != v.n,
+                more=max(0, len(record_ids) - DRILL_DOWN_LIMIT),
             )
         )
     open_until = services.review_open_until(subject.run)

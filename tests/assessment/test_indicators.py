@@ -811,3 +811,132 @@ def test_sums_are_exact_whatever_the_order():
     facts = [case(promised_days=p, statutory_days=10) for p in (1, 2, 3)]
     forward, backward = time_compression(facts), time_compression(list(reversed(facts)))
     assert forward.numerator == backward.numerator == math.fsum([0.1, 0.2, 0.3]) == 0.6
+
+
+# --- counts: the batch engine's path must give what the facts give ------------------------------------------
+
+_grades = st.sampled_from(["good", "neutral", "bad"])
+_statuses = st.sampled_from(["valid", "valid", "quarantined", "excluded"])
+_channels = st.sampled_from(["pad", "link", "sms", "phone", "web"])
+_evaluations = st.lists(
+    st.builds(
+        EvaluationFact,
+        evaluation_id=st.integers(1, 10**6),
+        unit_id=st.just(1),
+        staff_id=st.none(),
+        channel=_channels,
+        grade=_grades,
+        status=_statuses,
+    ),
+    max_size=60,
+)
+_interactions = st.lists(
+    st.builds(
+        InteractionFact,
+        case_id=st.integers(1, 10**6),
+        unit_id=st.just(1),
+        staff_id=st.none(),
+        stage=st.sampled_from(["intake", "acceptance", "completion"]),
+        rated=st.booleans(),
+    ),
+    max_size=60,
+)
+_rectifications = st.lists(
+    st.builds(
+        RectificationFact,
+        order_id=st.integers(1, 10**6),
+        unit_id=st.just(1),
+        review_excluded=st.booleans(),
+        contacted_on_time=st.none() | st.booleans(),
+        rectified_on_time=st.none() | st.booleans(),
+        callback=st.sampled_from(["", "satisfied", "basically_satisfied", "dissatisfied"]),
+    ),
+    max_size=30,
+)
+
+
+@st.composite
+def _case_facts(draw: st.DrawFn) -> CaseFact:
+    ended = draw(st.sampled_from(["completed", "withdrawn", "open"]))
+    promised = draw(st.integers(0, 20))
+    return CaseFact(
+        case_id=draw(st.integers(1, 10**6)),
+        unit_id=1,
+        service_code=draw(st.sampled_from(["S1", "S2", "S3"])),
+        channel=draw(st.sampled_from(["hall", "online"])),
+        immediate=promised == 0,
+        completed=ended == "completed",
+        withdrawn=ended == "withdrawn",
+        working_days=draw(st.none() | st.integers(0, 40)) if ended == "completed" else None,
+        promised_days=promised,
+        statutory_days=draw(st.integers(0, 60)),
+        visits=draw(st.integers(0, 4)),
+    )
+
+
+_tickets = st.lists(
+    st.builds(
+        TicketFact,
+        ticket_id=st.integers(1, 10**6),
+        unit_id=st.just(1),
+        # Seconds to the microsecond, as the loader turns timestamps into minutes.
+        wait_minutes=st.none() | st.integers(0, 4 * 3600 * 10**6).map(lambda us: us / 1_000_000 / 60),
+    ),
+    max_size=80,
+)
+_REFERENCES: dict[str, Any] = {
+    "channel_rates": ChannelRates(overall=0.8, by_channel={"pad": 0.9, "link": 0.7, "web": 0.6}),
+    "expected_days": {"S1": 3.3, "S2": 7.0},
+    "wait_target_minutes": 20.0,
+}
+_FACTS = {
+    "evaluations": _evaluations,
+    "interactions": _interactions,
+    "rectifications": _rectifications,
+    "cases": st.lists(_case_facts(), max_size=60),
+    "tickets": _tickets,
+}
+
+
+def _same(by_facts: IndicatorValue, by_counts: IndicatorValue) -> None:
+    for name in ("code", "value", "n", "numerator", "insufficient", "low", "high", "raw", "expected"):
+        assert getattr(by_counts, name) == getattr(by_facts, name), name
+    assert by_counts.record_ids == by_counts.numerator_ids == ()
+
+
+@pytest.mark.parametrize("code", sorted(INDICATORS))
+@given(data=st.data(), min_sample=st.integers(0, 40))
+def test_counts_give_every_indicator_exactly_what_the_facts_give(code, data, min_sample):
+    indicator = INDICATORS[code]
+    facts = data.draw(_FACTS[indicator.source])
+    reference = _REFERENCES.get(indicator.needs or "")
+    args = (facts, reference) if indicator.needs else (facts,)
+    by_facts = indicator.compute(*args, min_sample=min_sample)
+    by_counts = ind.from_counts(code, ind.tally(indicator.source, facts), reference, min_sample=min_sample)
+    _same(by_facts, by_counts)
+    if indicator.kind == "rate":
+        assert (by_facts.n, by_facts.numerator) == (len(by_facts.record_ids), len(by_facts.numerator_ids))
+
+
+@given(_evaluations, _evaluations)
+def test_channel_rates_from_counts_are_those_of_the_facts(first, second):
+    expected = channel_good_rates([*first, *second])
+    assert ind.channel_good_rates_of([ind.tally("evaluations", first), ind.tally("evaluations", second)]) == (
+        expected
+    )
+
+
+def test_an_exact_sum_is_the_correctly_rounded_sum_of_the_repeated_values():
+    # 0.1 three times is not 0.3 in floating point; fsum rounds the exact sum once, and so must counts.
+    assert ind.exact_sum([(0.1, 3)]) == math.fsum([0.1, 0.1, 0.1]) == 0.30000000000000004
+    assert ind.exact_sum([(1e16, 1), (1.0, 2), (-1e16, 1)]) == 2.0  # naive left-to-right summing gives 0.0
+    assert ind.exact_sum([]) == 0.0
+
+
+def test_counts_of_the_wrong_source_or_without_a_reference_are_refused():
+    with pytest.raises(TypeError):
+        ind.from_counts("good_review_rate", ind.CaseCounts())
+    with pytest.raises(ValueError, match="channel_rates"):
+        ind.from_counts("good_review_rate_adjusted", ind.EvaluationCounts())
+    with pytest.raises(ValueError, match="unknown source"):
+        ind.tally("visits", [])

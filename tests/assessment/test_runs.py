@@ -11,6 +11,7 @@ from django.utils import translation
 
 from civicpulse.assessment.facts import period_bounds
 from civicpulse.assessment.models import Run, RunSubject, RunValue, SchemeVersion
+from civicpulse.assessment.selectors import values_behind
 from civicpulse.assessment.services import run_compute
 from civicpulse.cases import services as cases
 from civicpulse.core import clock
@@ -58,7 +59,7 @@ def test_a_run_scores_the_category_from_the_facts_and_reproduces_exactly(world):
     assert (values["on_time_completion_rate"].value, values["on_time_completion_rate"].n) == (0.5, 2)
     assert (values["good_review_rate"].value, values["good_review_rate"].n) == (1.0, 1)
     assert subject.base == pytest.approx(40.0) and subject.rank == 1
-    assert sorted(values["on_time_completion_rate"].record_ids) == sorted(
+    assert list(values_behind(subject)["on_time_completion_rate"].record_ids) == sorted(
         cases.Case.objects.exclude(pk=pending.pk).values_list("pk", flat=True)
     )
     empty = RunSubject.objects.get(run=first, unit=world.dept_b)
@@ -77,11 +78,13 @@ def test_a_run_scores_the_category_from_the_facts_and_reproduces_exactly(world):
     def snapshot(run: Run) -> list[tuple]:
         return sorted(
             RunValue.objects.filter(subject__run=run).values_list(
-                "subject__unit_id", "indicator", "value", "n", "numerator", "points", "record_ids"
+                "subject__unit_id", "indicator", "value", "n", "numerator", "points"
             )
         )
 
     assert snapshot(first) == snapshot(second)
+    # The drill-down reads the same records again for either run.
+    assert values_behind(RunSubject.objects.get(run=second, unit=world.dept_a)) == values_behind(subject)
     # A later cut-off sees the decision and the new rating.
     with clock.frozen(at("2025-12-16")):
         third = run_compute(actor=None, version=world.version, period="2025-11", cutoff=at("2025-12-16"))

@@ -31,6 +31,7 @@ from django.db import connection, transaction
 from civicpulse.accounts.enums import Role, UserKind
 from civicpulse.accounts.models import RoleAssignment, User
 from civicpulse.assessment.models import Run, RunValue, SchemeVersion
+from civicpulse.assessment.selectors import values_behind
 from civicpulse.assessment.services import run_compute
 from civicpulse.cases import services as cases
 from civicpulse.cases.models import Case, Visit
@@ -532,10 +533,14 @@ def _counted(run: Run, indicator: str) -> RunValue:
     return value
 
 
+def _ids(value: RunValue) -> tuple[int, ...]:
+    return values_behind(value.subject)[value.indicator].record_ids
+
+
 def test_the_check_notices_a_review_graded_differently(demo: Demo) -> None:
     run = next(run for run in demo.runs if run.status == "finalized")
     value = _counted(run, "good_review_rate")
-    review = Evaluation.objects.filter(pk__in=value.record_ids, grade="good").order_by("pk").first()
+    review = Evaluation.objects.filter(pk__in=_ids(value), grade="good").order_by("pk").first()
     assert review is not None
     changed = transaction.savepoint()
     Evaluation.objects.filter(pk=review.pk).update(grade="neutral")
@@ -551,7 +556,7 @@ def test_the_check_notices_a_review_graded_differently(demo: Demo) -> None:
 def test_the_check_notices_a_missing_visit(demo: Demo) -> None:
     run = next(run for run in demo.runs if run.status == "finalized")
     value = _counted(run, "zero_visit_rate")
-    visit = Visit.objects.filter(case_id__in=value.record_ids).order_by("pk").first()
+    visit = Visit.objects.filter(case_id__in=_ids(value)).order_by("pk").first()
     assert visit is not None
     changed = transaction.savepoint()
     visit.delete()

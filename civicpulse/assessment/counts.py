@@ -1,0 +1,437 @@
+"""A run's indicators counted by the database: per assessed subject, the counts of the indicator library.
+
+This is facts.py read as GROUP BY queries. The rules are the same, rule for rule, as of the same cut-off
+(evaluation status from the review and appeal decided by then, refusals known by having no decision,
+visits, acceptances and decisions by then, the first answer and the callback in force from the audit
+trail), but nothing is built per record: the database returns a few rows per unit or person, with
+histograms where a mean needs every value (speed, limits, waits). A unit scheme groups by the unit a record
+names and folds those into assessed units with the run's resolver; a staff scheme groups by person, a case
+counting for everyone who handled it.
+
+facts.py stays the readable specification and the drill-down (one subject's records on demand);
+tests/assessment/test_counts.py holds both to the same counts on every subject of the demo's runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.facts import _aware_day_end
+from civicpulse.core.workdays import local_date
+
+SOURCES = ("cases", "evaluations", "interactions", "rectifications", "tickets")
+
+
+@dataclass
+class RunCounts:
+    """Per source, per subject id, the counts its indicators are computed from; and the references."""
+
+    by_subject: dict[str, dict[int, lib.Counts]]
+    channel_rates: lib.ChannelRates
+    expected_days: dict[str, float] = field(default_factory=dict)
+
+    def fingerprint(self) -> Iterator[str]:
+        """The counts as text in a fixed order, for the run's digest."""
+        for source in SOURCES:
+            yield source
+            for subject_id, counts in sorted(self.by_subject[source].items()):
+                yield f"{subject_id}:{_canonical(counts)}"
+
+
+def _canonical(counts: lib.Counts) -> str:
+    parts = []
+    for name, value in sorted(vars(counts).items()):
+        parts.append(f"{name}={sorted(value.items())!r}" if isinstance(value, dict) else f"{name}={value!r}")
+    return ";".join(parts)
+
+
+class _Tally:
+    """Counts being summed for one subject; `counts()` freezes them as the library's type."""
+
+    def __init__(self, source: str) -> None:
+        self.kind = lib.COUNTS_OF[source]
+        self.values: dict[str, Any] = {}
+
+    def add(self, name: str, amount: int) -> None:
+        self.values[name] = self.values.get(name, 0) + amount
+
+    def add_to(self, name: str, key: Any, amount: int) -> None:
+        histogram = self.values.setdefault(name, {})
+        histogram[key] = histogram.get(key, 0) + amount
+
+    def counts(self) -> lib.Counts:
+        return self.kind(**self.values)
+
+
+class _Folder:
+    """Sums rows grouped by a raw key (the unit or person a record names) into subjects."""
+
+    def __init__(self, resolve: Callable[[int | None], int | None]) -> None:
+        self.resolve = resolve
+        self.tallies: dict[str, dict[int, _Tally]] = {source: {} for source in SOURCES}
+
+    def tally(self, source: str, raw: int | None) -> _Tally | None:
+        subject = self.resolve(raw)
+        if subject is None:
+            return None
+        found = self.tallies[source].get(subject)
+        if found is None:
+            found = self.tallies[source][subject] = _Tally(source)
+        return found
+
+    def result(self) -> dict[str, dict[int, lib.Counts]]:
+        return {
+            source: {subject: t.counts() for subject, t in tallies.items()}
+            for source, tallies in self.tallies.items()
+        }
+
+
+# --- SQL fragments: the rules of facts.py in both dialects ------------------------------------------------
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _as_text(column: str) -> str:
+    # The audit trail keeps target ids as text; the (target type, target id) index answers this join.
+    return f"CAST({column} AS TEXT)"
+
+
+def _wait_microseconds(start: str, end: str) -> str:
+    """Microseconds from one timestamp to another, as an exact integer."""
+    if _postgres():
+        return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) * 1000000 AS BIGINT)"
+
+    # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: whole seconds by strftime, the fraction as text
+    # (julianday() would bring float noise).
+    def micros(column: str) -> str:
+        return (
+            f"(CAST(strftime('%%s', {column}) AS INTEGER) * 1000000"
+            f" + CAST(substr({column} || '.000000', 21, 6) AS INTEGER))"
+        )
+
+    return f"({micros(end)} - {micros(start)})"
+
+
+def _json_text(column: str, key: str) -> str:
+    return f"({column} ->> '{key}')" if _postgres() else f"json_extract({column}, '$.{key}')"
+
+
+def _flag(condition: str) -> str:
+    return f"CASE WHEN {condition} THEN 1 ELSE 0 END"
+
+
+# An evaluation's status at the cut-off, as facts._evaluation_status reads it. Flagged when submitted (a
+# review, a quarantine or confirmed fraud), it is valid only once cleared by then; an upheld appeal decided
+# by then excludes it.
+_FLAGGED = "({e}.review <> '' OR {e}.status = 'quarantined' OR {e}.exclusion = 'fraud')"
+_CLEARED = "({e}.reviewed_at <= %(cutoff)s AND {e}.review = 'cleared')"
+_APPEALED = (
+    "({e}.exclusion = 'appeal' AND EXISTS (SELECT 1 FROM rectification_appeal ap"
+    " JOIN rectification_rectificationorder ro ON ro.id = ap.order_id"
+    " WHERE ro.evaluation_id = {e}.id AND ap.status = 'upheld' AND ap.decided_at <= %(cutoff)s))"
+)
+
+
+def _valid(e: str) -> str:
+    return f"((NOT {_FLAGGED} OR {_CLEARED}) AND NOT {_APPEALED})".format(e=e)
+
+
+def _excluded(e: str) -> str:
+    reviewed_out = f"({_FLAGGED} AND {e}.reviewed_at <= %(cutoff)s AND {e}.review <> 'cleared')"
+    return f"({reviewed_out} OR ((NOT {_FLAGGED} OR {_CLEARED}) AND {_APPEALED}))".format(e=e)
+
+
+_CASES = "cases_case c JOIN catalogue_procedureversion pv ON pv.id = c.version_id"
+_IN_PERIOD = "c.intake_date >= %(start)s AND c.intake_date <= %(end)s AND c.intake_at <= %(cutoff)s"
+_HANDLED = (
+    "'cases.case.accepted', 'cases.case.refused', 'cases.case.advanced', 'cases.case.approved',"
+    " 'cases.case.denied'"
+)
+
+
+def _case_audit(case: str, actions: str) -> str:
+    return (
+        "core_auditevent a WHERE a.target_type = 'cases.case' AND a.target_id = "
+        f"{_as_text(case)} AND a.action IN ({actions}) AND a.occurred_at <= %(cutoff)s"
+    )
+
+
+def _last_actor(case: str, actions: str) -> str:
+    """Who did the last of `actions` to the case by the cut-off (the stage's staff member)."""
+    audit = _case_audit(case, actions)
+    return f"(SELECT a.actor_id FROM {audit} ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1)"
+
+
+def _case_flags() -> str:
+    accepted = _flag("c.accepted_at <= %(cutoff)s")
+    decided = _flag("c.decided_at <= %(cutoff)s")
+    refused = _flag(
+        "c.accepted_at <= %(cutoff)s AND c.decided_at IS NULL AND c.status IN ('refused', 'closed')"
+    )
+    withdrawn = _flag("c.status = 'withdrawn' AND c.closed_at <= %(cutoff)s")
+    immediate = _flag("pv.service_mode = 'immediate'")
+    online = _flag("c.channel <> 'hall'")
+    return (
+        f"{accepted} AS accepted, {decided} AS decided, {refused} AS refused,"
+        f" {withdrawn} AS withdrawn_closed,"
+        " (SELECT COUNT(*) FROM cases_visit v WHERE v.case_id = c.id AND v.at <= %(cutoff)s) AS visits,"
+        f" {immediate} AS immediate, {online} AS online,"
+        " c.working_days AS working_days, c.limit_days AS promised"
+    )
+
+
+def _rows(sql: str, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(20_000):
+            yield from batch
+
+
+# --- the counts ---------------------------------------------------------------------------------------------
+
+
+def _cases(folder: _Folder, params: dict[str, Any], group: str, join: str) -> None:
+    ended = "(x.decided + x.refused > 0 OR x.withdrawn_closed = 1)"
+    completed = "(x.decided + x.refused > 0)"
+    timed = "(x.decided = 1 AND x.working_days IS NOT NULL)"
+    sql = (
+        f"SELECT x.g, COUNT(*), SUM(x.immediate), SUM({_flag(ended)}), SUM({_flag(completed)}),"
+        f" SUM({_flag(f'{ended} AND x.visits <= 1')}), SUM({_flag(f'{ended} AND x.visits = 0')}),"
+        f" SUM({_flag(f'{completed} AND x.online = 1')}), SUM({_flag(timed)}),"
+        f" SUM({_flag(f'{timed} AND x.working_days <= x.promised')})"
+        f" FROM (SELECT {group} AS g, {_case_flags()} FROM {_CASES} {join} WHERE {_IN_PERIOD}) x"
+        " GROUP BY x.g"
+    )
+    names = (
+        "n",
+        "immediate",
+        "ended",
+        "completed",
+        "ended_at_most_once",
+        "ended_zero_visits",
+        "completed_online",
+        "timed",
+        "timed_within_promised",
+    )
+    for raw, *values in _rows(sql, params):
+        tally = folder.tally("cases", raw)
+        if tally is not None:
+            for name, value in zip(names, values, strict=True):
+                tally.add(name, int(value))
+    limits = (
+        f"SELECT {group}, c.limit_days, pv.statutory_limit_days, COUNT(*) FROM {_CASES} {join}"
+        f" WHERE {_IN_PERIOD} AND pv.statutory_limit_days > 0"
+        f" GROUP BY {group}, c.limit_days, pv.statutory_limit_days"
+    )
+    for raw, promised, statutory, n in _rows(limits, params):
+        if (tally := folder.tally("cases", raw)) is not None:
+            tally.add_to("limits", (promised, statutory), n)
+    speeds = (
+        f"SELECT {group}, s.code, c.working_days, c.limit_days, COUNT(*) FROM {_CASES}"
+        f" JOIN catalogue_service s ON s.id = c.service_id {join}"
+        f" WHERE {_IN_PERIOD} AND c.decided_at <= %(cutoff)s AND c.working_days IS NOT NULL"
+        " AND c.limit_days > 0"
+        f" GROUP BY {group}, s.code, c.working_days, c.limit_days"
+    )
+    for raw, code, days, promised, n in _rows(speeds, params):
+        if (tally := folder.tally("cases", raw)) is not None:
+            tally.add_to("speeds", (code, days, promised), n)
+
+
+def _handlers_join() -> str:
+    """One row per (case, person who handled it): the intake officer and whoever accepted or refused,
+    passed on or decided it by the cut-off."""
+    return (
+        " JOIN (SELECT c2.id AS case_id, c2.intake_officer_id AS staff_id FROM cases_case c2"
+        " WHERE c2.intake_officer_id IS NOT NULL"
+        " AND c2.intake_date >= %(start)s AND c2.intake_date <= %(end)s"
+        " UNION SELECT c3.id, a.actor_id FROM cases_case c3 JOIN core_auditevent a"
+        f" ON a.target_type = 'cases.case' AND a.target_id = {_as_text('c3.id')}"
+        f" WHERE a.action IN ({_HANDLED}) AND a.occurred_at <= %(cutoff)s AND a.actor_id IS NOT NULL"
+        " AND c3.intake_date >= %(start)s AND c3.intake_date <= %(end)s) h ON h.case_id = c.id"
+    )
+
+
+def _rated(stage: str) -> str:
+    return _flag(
+        "EXISTS (SELECT 1 FROM evaluations_evaluation e WHERE e.case_id = c.id"
+        f" AND e.stage = '{stage}' AND e.evaluator_key = 'applicant' AND e.submitted_at <= %(cutoff)s"
+        f" AND {_valid('e')})"
+    )
+
+
+def _interactions(folder: _Folder, params: dict[str, Any], by_staff: bool) -> None:
+    if by_staff:
+        intake = "CASE WHEN c.channel = 'hall' THEN c.intake_officer_id END"
+        acceptance = _last_actor("c.id", "'cases.case.accepted', 'cases.case.refused'")
+        completion = _last_actor("c.id", "'cases.case.approved', 'cases.case.denied'")
+    else:
+        intake = "CASE WHEN c.channel = 'hall' THEN c.window_id ELSE c.responsible_unit_id END"
+        acceptance = completion = "c.responsible_unit_id"
+    stages = (
+        f"SELECT {intake} AS g, {_rated('intake')} AS rated FROM cases_case c WHERE {_IN_PERIOD}"
+        f" UNION ALL SELECT {acceptance}, {_rated('acceptance')} FROM cases_case c"
+        f" WHERE {_IN_PERIOD} AND c.accepted_at <= %(cutoff)s"
+        f" UNION ALL SELECT {completion}, {_rated('completion')} FROM cases_case c"
+        f" WHERE {_IN_PERIOD} AND c.decided_at <= %(cutoff)s"
+    )
+    for raw, n, rated in _rows(f"SELECT x.g, COUNT(*), SUM(x.rated) FROM ({stages}) x GROUP BY x.g", params):
+        if (tally := folder.tally("interactions", raw)) is not None:
+            tally.add("n", int(n))
+            tally.add("rated", int(rated))
+
+
+_EVALUATIONS_IN_PERIOD = (
+    "e.submitted_at >= %(since)s AND e.submitted_at < %(until)s AND e.submitted_at <= %(cutoff)s"
+)
+
+
+def _evaluations(folder: _Folder, params: dict[str, Any], group: str) -> None:
+    sql = (
+        f"SELECT {group}, e.channel, e.grade, COUNT(*) FROM evaluations_evaluation e"
+        f" WHERE {_EVALUATIONS_IN_PERIOD} AND {_valid('e')} GROUP BY {group}, e.channel, e.grade"
+    )
+    for raw, channel, grade, n in _rows(sql, params):
+        if (tally := folder.tally("evaluations", raw)) is not None:
+            tally.add_to("valid", (channel, grade), n)
+
+
+def _reference(params: dict[str, Any], resolve: Callable[[int | None], int | None]) -> lib.ChannelRates:
+    """Channel good rates over every valid evaluation of the period whose unit answers to a subject."""
+    valid: dict[tuple[str, str], int] = defaultdict(int)
+    sql = (
+        "SELECT e.unit_id, e.channel, e.grade, COUNT(*) FROM evaluations_evaluation e"
+        f" WHERE {_EVALUATIONS_IN_PERIOD} AND {_valid('e')} GROUP BY e.unit_id, e.channel, e.grade"
+    )
+    for unit_id, channel, grade, n in _rows(sql, params):
+        if resolve(unit_id) is not None:
+            valid[(channel, grade)] += n
+    return lib.channel_good_rates_of([lib.EvaluationCounts(valid=valid)])
+
+
+def _rectifications(folder: _Folder, params: dict[str, Any], by_staff: bool) -> None:
+    """Orders are few (one per bad review): their dates are compared in Python, as facts.py does."""
+    tz = timezone.get_default_timezone()
+    today = local_date(params["cutoff_at"], tz)
+    audit = (
+        "core_auditevent a WHERE a.target_type = 'rectification.rectificationorder'"
+        f" AND a.target_id = {_as_text('o.id')}"
+        " AND a.occurred_at >= %(since)s AND a.occurred_at <= %(cutoff)s"
+    )
+    sql = (
+        f"SELECT {'e.staff_id' if by_staff else 'o.unit_id'}, o.contacted_at, o.contact_due, o.rectify_due,"
+        f" (SELECT MIN(a.occurred_at) FROM {audit} AND a.action = 'rectification.order.answered'),"
+        f" (SELECT {_json_text('a.data', 'satisfaction')} FROM {audit}"
+        " AND a.action = 'rectification.order.rated' ORDER BY a.occurred_at DESC, a.id DESC LIMIT 1),"
+        f" {_flag(_excluded('e'))}"
+        " FROM rectification_rectificationorder o JOIN evaluations_evaluation e ON e.id = o.evaluation_id"
+        " WHERE o.opened_on >= %(start)s AND o.opened_on <= %(end)s AND o.opened_at <= %(cutoff)s"
+    )
+    for raw, contacted_at, contact_due, rectify_due, answered, callback, excluded in _rows(sql, params):
+        tally = folder.tally("rectifications", raw)
+        if tally is None or excluded:
+            continue
+        contacted_at, answered = _aware(contacted_at), _aware(answered)
+        contact_due, rectify_due = _date(contact_due), _date(rectify_due)
+        contacted = (
+            (local_date(contacted_at, tz) <= contact_due)
+            if contacted_at is not None and contacted_at <= params["cutoff_at"]
+            else (False if today > contact_due else None)
+        )
+        rectified = (
+            (local_date(answered, tz) <= rectify_due)
+            if answered is not None
+            else (False if today > rectify_due else None)
+        )
+        if contacted is not None:
+            tally.add("contacted", 1)
+            tally.add("contacted_on_time", int(contacted))
+        if rectified is not None:
+            tally.add("rectified", 1)
+            tally.add("rectified_on_time", int(rectified))
+        if callback:
+            tally.add("callbacks", 1)
+            tally.add("callbacks_satisfied", int(callback in (lib.SATISFIED, lib.BASICALLY_SATISFIED)))
+
+
+def _aware(value: Any) -> dt.datetime | None:
+    if value is None or isinstance(value, dt.datetime):
+        return value if value is None or timezone.is_aware(value) else timezone.make_aware(value, dt.UTC)
+    # SQLite answers a subquery's timestamp as text.
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=dt.UTC)
+
+
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _tickets(folder: _Folder, params: dict[str, Any], by_staff: bool) -> None:
+    called = "t.called_at <= %(cutoff)s AND t.status <> 'no_show'"
+    group = "t.officer_id" if by_staff else "t.window_id"
+    sql = (
+        f"SELECT x.g, x.wait, COUNT(*) FROM (SELECT {group} AS g,"
+        f" {_wait_microseconds('t.issued_at', 't.called_at')} AS wait FROM cases_ticket t"
+        " WHERE t.day >= %(start)s AND t.day <= %(end)s AND t.issued_at <= %(cutoff)s"
+        f" AND t.window_id IS NOT NULL AND {called}) x GROUP BY x.g, x.wait"
+    )
+    for raw, wait, n in _rows(sql, params):
+        if (tally := folder.tally("tickets", raw)) is not None:
+            # The same float as facts.py: timedelta.total_seconds() (microseconds / 10^6), then minutes.
+            tally.add_to("waits", int(wait) / 1_000_000 / 60, n)
+
+
+def _identity(value: int | None) -> int | None:
+    return value
+
+
+def count(
+    *,
+    start: dt.date,
+    end: dt.date,
+    cutoff: dt.datetime,
+    resolve: Callable[[int | None], int | None],
+    by_staff: bool,
+    members: Iterable[int],
+) -> RunCounts:
+    """The counts of the period as of the cut-off for every subject: units through `resolve`, or people
+    (`by_staff`) among `members`."""
+    ops = connection.ops
+    params: dict[str, Any] = {
+        "start": ops.adapt_datefield_value(start),
+        "end": ops.adapt_datefield_value(end),
+        "cutoff": ops.adapt_datetimefield_value(cutoff),
+        "since": ops.adapt_datetimefield_value(_aware_day_end(start - dt.timedelta(days=1))),
+        "until": ops.adapt_datetimefield_value(_aware_day_end(end)),
+    }
+    people = set(members) if by_staff else set()
+    folder = _Folder((lambda pk: pk if pk in people else None) if by_staff else resolve)
+    if by_staff:
+        _cases(folder, params, "h.staff_id", _handlers_join())
+        _evaluations(folder, params, "CASE WHEN e.unit_id IS NOT NULL THEN e.staff_id END")
+    else:
+        _cases(folder, params, "c.responsible_unit_id", "")
+        _evaluations(folder, params, "e.unit_id")
+    _interactions(folder, params, by_staff)
+    _rectifications(folder, {**params, "cutoff_at": cutoff}, by_staff)
+    _tickets(folder, params, by_staff)
+    return RunCounts(
+        by_subject=folder.result(),
+        channel_rates=_reference(params, _identity if by_staff else resolve),
+    )
+
+
+# The wait target compared with waits in minutes; read here so the engine and the counts agree.
+def wait_target_minutes() -> float:
+    return float(str(settings.CIVICPULSE["WAIT_TARGET_MINUTES"]))

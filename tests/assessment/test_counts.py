@@ -1,0 +1,113 @@
+"""The engine counts in the database (counts.py); the facts (facts.py) are the readable specification and
+the drill-down. On every subject of the demo's schemes, for finalized periods and for cut-offs caught half
+way through a period, both must give the same counts, and so the same value of every indicator."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.counts import RunCounts, count
+from civicpulse.assessment.facts import load, period_bounds, unit_resolver
+from civicpulse.assessment.models import Run, RunValue, SchemeVersion
+from civicpulse.assessment.selectors import values_behind
+from civicpulse.assessment.services import _members, weight_tables
+from civicpulse.demo import builder
+from civicpulse.demo.assessment import SCHEME, STAFF_SCHEME
+
+pytestmark = pytest.mark.django_db
+
+# (scheme, period, cut-off): each scheme's finalized periods as the demo cut them off, and one period
+# cut off in the middle, with cases open, ratings under review and orders not yet answered.
+MID = dt.datetime(2026, 5, 20, 12, 0, tzinfo=builder.TIME_ZONE)
+CASES = [
+    (SCHEME, "2026-Q1", None),
+    (SCHEME, "2026-Q2", MID),
+    (STAFF_SCHEME, "2026-Q1", None),
+    (STAFF_SCHEME, "2026-Q2", MID),
+]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock(), transaction.atomic():
+        builder.build(seed=2026)
+        yield
+        transaction.set_rollback(True)
+
+
+def _both(
+    scheme: str, period: str, cutoff: dt.datetime | None
+) -> tuple[RunCounts, dict[str, dict[int, Any]]]:
+    version = SchemeVersion.objects.get(scheme__code=scheme, status="published")
+    start, end = period_bounds(period)
+    if cutoff is None:
+        cutoff = Run.objects.filter(version=version, period=period).order_by("number").first().cutoff  # type: ignore[union-attr]
+    members = _members(version, list(weight_tables(version)))
+    by_staff = version.scheme.subject == "staff"
+    resolve = (lambda pk: pk) if by_staff else unit_resolver(m.id for m in members)
+    counted = count(
+        start=start,
+        end=end,
+        cutoff=cutoff,
+        resolve=resolve,
+        by_staff=by_staff,
+        members=[m.id for m in members],
+    )
+    facts = load(start=start, end=end, cutoff=cutoff, resolve=resolve, with_staff=by_staff)
+    ids = {m.id for m in members}
+    tallied: dict[str, dict[int, Any]] = {}
+    for source in lib.COUNTS_OF:
+        grouped: dict[int, list[Any]] = {}
+        for fact in getattr(facts, source):
+            for subject in fact.staff_ids if by_staff else (fact.unit_id,):
+                if subject in ids:
+                    grouped.setdefault(subject, []).append(fact)
+        tallied[source] = {subject: lib.tally(source, rows) for subject, rows in grouped.items()}
+    # The reference the channel-mix adjustment compares with: every evaluation the facts hold.
+    tallied["channel_rates"] = {0: lib.channel_good_rates(facts.evaluations)}
+    return counted, tallied
+
+
+def _empty(counts: Any) -> bool:
+    return counts == type(counts)()
+
+
+@pytest.mark.parametrize(("scheme", "period", "cutoff"), CASES)
+def test_the_database_counts_what_the_facts_count_for_every_subject(demo, scheme, period, cutoff):
+    counted, tallied = _both(scheme, period, cutoff)
+    compared = 0
+    for source in lib.COUNTS_OF:
+        mine = {k: v for k, v in counted.by_subject[source].items() if not _empty(v)}
+        theirs = {k: v for k, v in tallied[source].items() if not _empty(v)}
+        assert mine == theirs, source
+        compared += len(theirs)
+    assert compared > 20, "the demo must give the comparison something to compare"
+    assert counted.channel_rates == tallied["channel_rates"][0]
+
+
+def test_the_comparison_notices_a_count_read_differently(demo):
+    counted, tallied = _both(SCHEME, "2026-Q1", None)
+    subject, counts = next(iter(sorted(tallied["cases"].items())))
+    tallied["cases"][subject] = lib.CaseCounts(
+        **{**vars(counts), "ended_zero_visits": counts.ended_zero_visits + 1}
+    )
+    assert counted.by_subject["cases"] != tallied["cases"]
+
+
+def test_the_drill_down_reads_again_exactly_the_records_each_stored_value_counted(demo):
+    checked = 0
+    for value in RunValue.objects.filter(subject__run__status="finalized").select_related("subject__run")[
+        :400
+    ]:
+        behind = values_behind(value.subject)[value.indicator]
+        assert (behind.n, float(behind.numerator)) == (value.n, value.numerator), value
+        if lib.INDICATORS[value.indicator].kind == "rate":
+            assert len(behind.record_ids) == value.n
+        checked += value.n > 0
+    assert checked > 100
