@@ -15,7 +15,9 @@ tests/assessment/test_counts.py holds both to the same counts on every subject o
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import json
+import sqlite3
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,8 +83,9 @@ class _Folder:
 
     def tally(self, source: str, raw: int | None) -> _Tally | None:
         subject = self.resolve(raw)
-        if subject is None:
-            return None
+        return None if subject is None else self.tally_of(source, subject)
+
+    def tally_of(self, source: str, subject: int) -> _Tally:
         found = self.tallies[source].get(subject)
         if found is None:
             found = self.tallies[source][subject] = _Tally(source)
@@ -115,10 +118,13 @@ def _wait_microseconds(start: str, end: str) -> str:
     # SQLite keeps "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: whole seconds by strftime, the fraction as text
     # (julianday() would bring float noise).
     def micros(column: str) -> str:
-        return (
-            f"(CAST(strftime('%%s', {column}) AS INTEGER) * 1000000"
-            f" + CAST(substr({column} || '.000000', 21, 6) AS INTEGER))"
+        # unixepoch() (SQLite 3.38) is a third cheaper than strftime() over a year of tickets.
+        seconds = (
+            f"unixepoch({column})"
+            if sqlite3.sqlite_version_info >= (3, 38)
+            else f"CAST(strftime('%%s', {column}) AS INTEGER)"
         )
+        return f"({seconds} * 1000000 + CAST(substr({column} || '.000000', 21, 6) AS INTEGER))"
 
     return f"({micros(end)} - {micros(start)})"
 
@@ -185,9 +191,10 @@ def _case_flags() -> str:
     return (
         f"{accepted} AS accepted, {decided} AS decided, {refused} AS refused,"
         f" {withdrawn} AS withdrawn_closed,"
-        " (SELECT COUNT(*) FROM cases_visit v WHERE v.case_id = c.id AND v.at <= %(cutoff)s) AS visits,"
+        " (SELECT COUNT(*) FROM (SELECT 1 FROM cases_visit v WHERE v.case_id = c.id AND v.at <= %(cutoff)s"
+        " LIMIT 2) AS two) AS trips,"
         f" {immediate} AS immediate, {online} AS online,"
-        " c.working_days AS working_days, c.limit_days AS promised"
+        " c.limit_days AS promised"
     )
 
 
@@ -201,52 +208,96 @@ def _rows(sql: str, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
 # --- the counts ---------------------------------------------------------------------------------------------
 
 
-def _cases(folder: _Folder, params: dict[str, Any], group: str, join: str) -> None:
+_CASE_SUMS = (
+    "n",
+    "immediate",
+    "ended",
+    "completed",
+    "completed_online",
+    "timed",
+    "timed_within_promised",
+)
+
+
+def _joined(expression: str) -> str:
+    """The non-NULL values of `expression` over a group as one text, ";" between them: histograms whose
+    keys are nearly all distinct come back as one row per group and are counted in Python."""
+    if _postgres():
+        return f"string_agg({expression}, ';')"
+    return f"group_concat({expression}, ';')"
+
+
+def _histogram(joined: str | None) -> Counter[str]:
+    return Counter(joined.split(";")) if joined else Counter()
+
+
+def _cases(folder: _Folder, params: dict[str, Any], group: str, join: str, by_staff: bool) -> None:
+    """The period's cases in one pass: every count per unit (or person), the limits and speed histograms
+    as joined text, and for a unit scheme the stages each case reached (the interactions' denominators),
+    the intake counted where it was served."""
     ended = "(x.decided + x.refused > 0 OR x.withdrawn_closed = 1)"
     completed = "(x.decided + x.refused > 0)"
-    timed = "(x.decided = 1 AND x.working_days IS NOT NULL)"
-    sql = (
-        f"SELECT x.g, COUNT(*), SUM(x.immediate), SUM({_flag(ended)}), SUM({_flag(completed)}),"
-        f" SUM({_flag(f'{ended} AND x.visits <= 1')}), SUM({_flag(f'{ended} AND x.visits = 0')}),"
-        f" SUM({_flag(f'{completed} AND x.online = 1')}), SUM({_flag(timed)}),"
-        f" SUM({_flag(f'{timed} AND x.working_days <= x.promised')})"
-        f" FROM (SELECT {group} AS g, {_case_flags()} FROM {_CASES} {join} WHERE {_IN_PERIOD}) x"
-        " GROUP BY x.g"
+    timed = "(x.days IS NOT NULL)"
+    served = (
+        "NULL" if by_staff else "CASE WHEN c.channel = 'hall' THEN c.window_id ELSE c.responsible_unit_id END"
     )
-    names = (
-        "n",
-        "immediate",
-        "ended",
-        "completed",
-        "ended_at_most_once",
-        "ended_zero_visits",
-        "completed_online",
-        "timed",
-        "timed_within_promised",
-    )
-    for raw, *values in _rows(sql, params):
-        tally = folder.tally("cases", raw)
-        if tally is not None:
-            for name, value in zip(names, values, strict=True):
-                tally.add(name, int(value))
+    text = "VARCHAR" if _postgres() else "TEXT"
     limits = (
-        f"SELECT {group}, c.limit_days, pv.statutory_limit_days, COUNT(*) FROM {_CASES} {join}"
-        f" WHERE {_IN_PERIOD} AND pv.statutory_limit_days > 0"
-        f" GROUP BY {group}, c.limit_days, pv.statutory_limit_days"
+        f"CASE WHEN x.statutory > 0 THEN CAST(x.promised AS {text}) || ',' || CAST(x.statutory AS {text}) END"
     )
-    for raw, promised, statutory, n in _rows(limits, params):
-        if (tally := folder.tally("cases", raw)) is not None:
-            tally.add_to("limits", (promised, statutory), n)
     speeds = (
-        f"SELECT {group}, s.code, c.working_days, c.limit_days, COUNT(*) FROM {_CASES}"
-        f" JOIN catalogue_service s ON s.id = c.service_id {join}"
-        f" WHERE {_IN_PERIOD} AND c.decided_at <= %(cutoff)s AND c.working_days IS NOT NULL"
-        " AND c.limit_days > 0"
-        f" GROUP BY {group}, s.code, c.working_days, c.limit_days"
+        f"CASE WHEN x.days IS NOT NULL AND x.promised > 0 THEN CAST(x.service AS {text}) || ','"
+        f" || CAST(x.days AS {text}) || ',' || CAST(x.promised AS {text}) END"
     )
-    for raw, code, days, promised, n in _rows(speeds, params):
-        if (tally := folder.tally("cases", raw)) is not None:
-            tally.add_to("speeds", (code, days, promised), n)
+    # The trips are grouped on (none, one, more) rather than summed in two places: the database would count
+    # each case's visits once per place the count is used.
+    sql = (
+        f"SELECT x.g, x.served, x.trips, COUNT(*), SUM(x.immediate), SUM({_flag(ended)}),"
+        f" SUM({_flag(completed)}), SUM({_flag(f'{completed} AND x.online = 1')}), SUM({_flag(timed)}),"
+        f" SUM({_flag(f'{timed} AND x.days <= x.promised')}), SUM(x.accepted), SUM(x.decided),"
+        f" {_joined(limits)}, {_joined(speeds)}"
+        f" FROM (SELECT {group} AS g, {served} AS served, pv.statutory_limit_days AS statutory,"
+        " c.service_id AS service, CASE WHEN c.decided_at <= %(cutoff)s THEN c.working_days END AS days,"
+        f" {_case_flags()} FROM {_CASES} {join} WHERE {_IN_PERIOD}) x GROUP BY x.g, x.served, x.trips"
+    )
+    speeds_seen: dict[int, Counter[str]] = {}
+    for raw, intake_at, trips, *sums, accepted, decided, joined_limits, joined_speeds in _rows(sql, params):
+        if not by_staff:
+            if (served_by := folder.tally("interactions", intake_at)) is not None:
+                served_by.add("n", int(sums[0]))
+            if (handled_by := folder.tally("interactions", raw)) is not None:
+                handled_by.add("n", int(accepted) + int(decided))
+        tally = folder.tally("cases", raw)
+        if tally is None:
+            continue
+        for name, value in zip(_CASE_SUMS, sums, strict=True):
+            tally.add(name, int(value))
+        ended_n = int(sums[_CASE_SUMS.index("ended")])
+        tally.add("ended_at_most_once", ended_n if trips <= 1 else 0)
+        tally.add("ended_zero_visits", ended_n if trips == 0 else 0)
+        for key, n in _histogram(joined_limits).items():
+            promised, statutory = key.split(",")
+            tally.add_to("limits", (int(promised), int(statutory)), n)
+        subject = folder.resolve(raw)
+        assert subject is not None
+        speeds_seen.setdefault(subject, Counter()).update(_histogram(joined_speeds))
+    services = {int(key.split(",")[0]) for counter in speeds_seen.values() for key in counter}
+    codes = _service_codes(services)
+    for subject, counter in speeds_seen.items():
+        tally = folder.tally_of("cases", subject)
+        for key, n in counter.items():
+            service, days, promised = (int(part) for part in key.split(","))
+            tally.add_to("speeds", (codes[service], days, promised), n)
+
+
+def _service_codes(ids: set[int]) -> dict[int, str]:
+    from civicpulse.catalogue.models import Service
+
+    found: dict[int, str] = {}
+    listed = sorted(ids)
+    for first in range(0, len(listed), 500):
+        found.update(Service.objects.filter(pk__in=listed[first : first + 500]).values_list("pk", "code"))
+    return found
 
 
 def _handlers_join() -> str:
@@ -263,15 +314,10 @@ def _handlers_join() -> str:
     )
 
 
-def _rated(stage: str) -> str:
-    return _flag(
-        "EXISTS (SELECT 1 FROM evaluations_evaluation e WHERE e.case_id = c.id"
-        f" AND e.stage = '{stage}' AND e.evaluator_key = 'applicant' AND e.submitted_at <= %(cutoff)s"
-        f" AND {_valid('e')})"
-    )
-
-
 def _interactions(folder: _Folder, params: dict[str, Any], by_staff: bool) -> None:
+    """Interactions are the stages each case of the period reached by the cut-off; one is rated when the
+    applicant's evaluation of it (at most one per case and stage) was valid at the cut-off. Counted from
+    both ends: the stages from the cases, the rated ones from their evaluations."""
     if by_staff:
         intake = "CASE WHEN c.channel = 'hall' THEN c.intake_officer_id END"
         acceptance = _last_actor("c.id", "'cases.case.accepted', 'cases.case.refused'")
@@ -279,17 +325,33 @@ def _interactions(folder: _Folder, params: dict[str, Any], by_staff: bool) -> No
     else:
         intake = "CASE WHEN c.channel = 'hall' THEN c.window_id ELSE c.responsible_unit_id END"
         acceptance = completion = "c.responsible_unit_id"
-    stages = (
-        f"SELECT {intake} AS g, {_rated('intake')} AS rated FROM cases_case c WHERE {_IN_PERIOD}"
-        f" UNION ALL SELECT {acceptance}, {_rated('acceptance')} FROM cases_case c"
-        f" WHERE {_IN_PERIOD} AND c.accepted_at <= %(cutoff)s"
-        f" UNION ALL SELECT {completion}, {_rated('completion')} FROM cases_case c"
-        f" WHERE {_IN_PERIOD} AND c.decided_at <= %(cutoff)s"
+    # A unit scheme's stages were counted with the cases; a person's need who served each stage.
+    reached = (
+        f"SELECT x.g, SUM(x.n) FROM (SELECT {intake} AS g, COUNT(*) AS n FROM cases_case c"
+        f" WHERE {_IN_PERIOD} GROUP BY {intake}"
+        f" UNION ALL SELECT {acceptance}, COUNT(*) FROM cases_case c"
+        f" WHERE {_IN_PERIOD} AND c.accepted_at <= %(cutoff)s GROUP BY {acceptance}"
+        f" UNION ALL SELECT {completion}, COUNT(*) FROM cases_case c"
+        f" WHERE {_IN_PERIOD} AND c.decided_at <= %(cutoff)s GROUP BY {completion}) x GROUP BY x.g"
     )
-    for raw, n, rated in _rows(f"SELECT x.g, COUNT(*), SUM(x.rated) FROM ({stages}) x GROUP BY x.g", params):
+    if by_staff:
+        for raw, n in _rows(reached, params):
+            if (tally := folder.tally("interactions", raw)) is not None:
+                tally.add("n", int(n))
+    served = (
+        f"CASE e.stage WHEN 'intake' THEN {intake} WHEN 'acceptance' THEN {acceptance} ELSE {completion} END"
+    )
+    rated = (
+        f"SELECT x.g, COUNT(*) FROM (SELECT {served} AS g FROM cases_case c"
+        " JOIN evaluations_evaluation e ON e.case_id = c.id"
+        f" WHERE {_IN_PERIOD} AND e.evaluator_key = 'applicant' AND e.submitted_at <= %(cutoff)s"
+        " AND (e.stage = 'intake' OR (e.stage = 'acceptance' AND c.accepted_at <= %(cutoff)s)"
+        " OR (e.stage = 'completion' AND c.decided_at <= %(cutoff)s))"
+        f" AND {_valid('e')}) x GROUP BY x.g"
+    )
+    for raw, n in _rows(rated, params):
         if (tally := folder.tally("interactions", raw)) is not None:
-            tally.add("n", int(n))
-            tally.add("rated", int(rated))
+            tally.add("rated", int(n))
 
 
 _EVALUATIONS_IN_PERIOD = (
@@ -297,26 +359,33 @@ _EVALUATIONS_IN_PERIOD = (
 )
 
 
-def _evaluations(folder: _Folder, params: dict[str, Any], group: str) -> None:
+def _evaluations(folder: _Folder, params: dict[str, Any], by_staff: bool) -> lib.ChannelRates | None:
+    """Valid evaluations per channel and grade. For a unit scheme the same rows give the reference rates of
+    the channel-mix adjustment (every evaluation whose unit answers to a subject); a person's scheme reads
+    those apart, by unit."""
+    group = "CASE WHEN e.unit_id IS NOT NULL THEN e.staff_id END" if by_staff else "e.unit_id"
     sql = (
         f"SELECT {group}, e.channel, e.grade, COUNT(*) FROM evaluations_evaluation e"
         f" WHERE {_EVALUATIONS_IN_PERIOD} AND {_valid('e')} GROUP BY {group}, e.channel, e.grade"
     )
+    reference: dict[tuple[str, str], int] = defaultdict(int)
     for raw, channel, grade, n in _rows(sql, params):
         if (tally := folder.tally("evaluations", raw)) is not None:
             tally.add_to("valid", (channel, grade), n)
+            reference[(channel, grade)] += n
+    return None if by_staff else lib.channel_good_rates_of([lib.EvaluationCounts(valid=reference)])
 
 
-def _reference(params: dict[str, Any], resolve: Callable[[int | None], int | None]) -> lib.ChannelRates:
-    """Channel good rates over every valid evaluation of the period whose unit answers to a subject."""
+def _reference(params: dict[str, Any]) -> lib.ChannelRates:
+    """Channel good rates over every valid evaluation of the period that names a unit."""
     valid: dict[tuple[str, str], int] = defaultdict(int)
     sql = (
-        "SELECT e.unit_id, e.channel, e.grade, COUNT(*) FROM evaluations_evaluation e"
-        f" WHERE {_EVALUATIONS_IN_PERIOD} AND {_valid('e')} GROUP BY e.unit_id, e.channel, e.grade"
+        "SELECT e.channel, e.grade, COUNT(*) FROM evaluations_evaluation e"
+        f" WHERE {_EVALUATIONS_IN_PERIOD} AND e.unit_id IS NOT NULL AND {_valid('e')}"
+        " GROUP BY e.channel, e.grade"
     )
-    for unit_id, channel, grade, n in _rows(sql, params):
-        if resolve(unit_id) is not None:
-            valid[(channel, grade)] += n
+    for channel, grade, n in _rows(sql, params):
+        valid[(channel, grade)] += n
     return lib.channel_good_rates_of([lib.EvaluationCounts(valid=valid)])
 
 
@@ -378,22 +447,28 @@ def _date(value: Any) -> dt.date:
 
 
 def _tickets(folder: _Folder, params: dict[str, Any], by_staff: bool) -> None:
+    """Waits are nearly all distinct, so a histogram row per wait would be a row per ticket: each window or
+    officer's waits come back as one array instead, and are counted in Python."""
     called = "t.called_at <= %(cutoff)s AND t.status <> 'no_show'"
     group = "t.officer_id" if by_staff else "t.window_id"
+    collect = "array_agg(x.wait)" if _postgres() else "json_group_array(x.wait)"
     sql = (
-        f"SELECT x.g, x.wait, COUNT(*) FROM (SELECT {group} AS g,"
+        f"SELECT x.g, {collect} FROM (SELECT {group} AS g,"
         f" {_wait_microseconds('t.issued_at', 't.called_at')} AS wait FROM cases_ticket t"
         " WHERE t.day >= %(start)s AND t.day <= %(end)s AND t.issued_at <= %(cutoff)s"
-        f" AND t.window_id IS NOT NULL AND {called}) x GROUP BY x.g, x.wait"
+        f" AND t.window_id IS NOT NULL AND {called}) x GROUP BY x.g"
     )
-    for raw, wait, n in _rows(sql, params):
-        if (tally := folder.tally("tickets", raw)) is not None:
+    waits: dict[int, Counter[int]] = {}
+    for raw, collected in _rows(sql, params):
+        subject = folder.resolve(raw)
+        if subject is not None:
+            found = waits.setdefault(subject, Counter())
+            found.update(collected if isinstance(collected, list) else json.loads(collected))
+    for subject, counter in waits.items():
+        tally = folder.tally_of("tickets", subject)
+        for micros, n in counter.items():
             # The same float as facts.py: timedelta.total_seconds() (microseconds / 10^6), then minutes.
-            tally.add_to("waits", int(wait) / 1_000_000 / 60, n)
-
-
-def _identity(value: int | None) -> int | None:
-    return value
+            tally.add_to("waits", int(micros) / 1_000_000 / 60, n)
 
 
 def count(
@@ -418,17 +493,16 @@ def count(
     people = set(members) if by_staff else set()
     folder = _Folder((lambda pk: pk if pk in people else None) if by_staff else resolve)
     if by_staff:
-        _cases(folder, params, "h.staff_id", _handlers_join())
-        _evaluations(folder, params, "CASE WHEN e.unit_id IS NOT NULL THEN e.staff_id END")
+        _cases(folder, params, "h.staff_id", _handlers_join(), by_staff)
     else:
-        _cases(folder, params, "c.responsible_unit_id", "")
-        _evaluations(folder, params, "e.unit_id")
+        _cases(folder, params, "c.responsible_unit_id", "", by_staff)
+    reference = _evaluations(folder, params, by_staff)
     _interactions(folder, params, by_staff)
     _rectifications(folder, {**params, "cutoff_at": cutoff}, by_staff)
     _tickets(folder, params, by_staff)
     return RunCounts(
         by_subject=folder.result(),
-        channel_rates=_reference(params, _identity if by_staff else resolve),
+        channel_rates=reference or _reference(params),
     )
 
 
