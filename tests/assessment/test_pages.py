@@ -114,6 +114,23 @@ def test_the_breakdown_shows_points_and_links_to_the_records_without_applicant_n
     assert "王小明" not in html and "小明" not in html and APPLICANT.phone not in html
 
 
+def test_the_breakdown_warns_when_the_records_no_longer_give_the_count_the_run_stored(world, client_for):
+    from civicpulse.evaluations.models import Evaluation
+
+    url = subject_url(world, world.subject_a)
+    assert (
+        "records as they stand today give a different count"
+        not in client_for(world.leader).get(url).content.decode()
+    )
+    # A deletion is the one change reading as of the cut-off cannot undo.
+    Evaluation.objects.filter(unit=world.dept_a).delete()
+    page = client_for(world.leader).get(url)
+    lines = {line.value.indicator: line for line in page.context["lines"]}
+    assert lines["good_review_rate"].changed and lines["good_review_rate"].counted == 0
+    assert not lines["on_time_completion_rate"].changed
+    assert "records as they stand today give a different count" in page.content.decode()
+
+
 def test_the_run_page_needs_a_bounded_number_of_queries(world, client_for, django_assert_max_num_queries):
     for day in ("2025-11-10", "2025-11-11", "2025-11-12"):
         case_decided(world, day, "2025-11-14")

@@ -9,7 +9,6 @@ import pytest
 from civicpulse.accounts import services as org
 from civicpulse.accounts.enums import Role
 from civicpulse.assessment import services as assess
-from civicpulse.assessment.selectors import values_behind
 from civicpulse.assessment.models import (
     Adjustment,
     Calibration,
@@ -19,6 +18,7 @@ from civicpulse.assessment.models import (
     SchemeItem,
     SchemeVersion,
 )
+from civicpulse.assessment.selectors import values_behind
 from civicpulse.cases import services as cases
 from civicpulse.core import clock
 from civicpulse.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
