@@ -191,8 +191,7 @@ def _case_flags() -> str:
     return (
         f"{accepted} AS accepted, {decided} AS decided, {refused} AS refused,"
         f" {withdrawn} AS withdrawn_closed,"
-        " (SELECT COUNT(*) FROM (SELECT 1 FROM cases_visit v WHERE v.case_id = c.id AND v.at <= %(cutoff)s"
-        " LIMIT 2) AS two) AS trips,"
+        " COALESCE(vt.trips, 0) AS trips,"
         f" {immediate} AS immediate, {online} AS online,"
         " c.limit_days AS promised"
     )
@@ -216,6 +215,15 @@ _CASE_SUMS = (
     "completed_online",
     "timed",
     "timed_within_promised",
+)
+
+
+# Each case's trips by the cut-off, as none, one or more: joined to the cases rather than counted per case
+# in a subquery, which PostgreSQL runs twice as slowly.
+_TRIPS = (
+    "SELECT v.case_id, CASE WHEN COUNT(*) > 1 THEN 2 ELSE COUNT(*) END AS trips FROM cases_visit v"
+    " JOIN cases_case vc ON vc.id = v.case_id WHERE vc.intake_date >= %(start)s AND vc.intake_date <= %(end)s"
+    " AND v.at <= %(cutoff)s GROUP BY v.case_id"
 )
 
 
@@ -258,7 +266,8 @@ def _cases(folder: _Folder, params: dict[str, Any], group: str, join: str, by_st
         f" {_joined(limits)}, {_joined(speeds)}"
         f" FROM (SELECT {group} AS g, {served} AS served, pv.statutory_limit_days AS statutory,"
         " c.service_id AS service, CASE WHEN c.decided_at <= %(cutoff)s THEN c.working_days END AS days,"
-        f" {_case_flags()} FROM {_CASES} {join} WHERE {_IN_PERIOD}) x GROUP BY x.g, x.served, x.trips"
+        f" {_case_flags()} FROM {_CASES} {join} LEFT JOIN ({_TRIPS}) vt ON vt.case_id = c.id"
+        f" WHERE {_IN_PERIOD}) x GROUP BY x.g, x.served, x.trips"
     )
     speeds_seen: dict[int, Counter[str]] = {}
     for raw, intake_at, trips, *sums, accepted, decided, joined_limits, joined_speeds in _rows(sql, params):
@@ -490,6 +499,11 @@ def count(
         "since": ops.adapt_datetimefield_value(_aware_day_end(start - dt.timedelta(days=1))),
         "until": ops.adapt_datetimefield_value(_aware_day_end(end)),
     }
+    if _postgres():
+        # The planner's estimates for these scans cross jit_above_cost, and compiling them costs more than
+        # running them (0.4 s a query at 1M interactions). LOCAL: for this transaction only.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
     people = set(members) if by_staff else set()
     folder = _Folder((lambda pk: pk if pk in people else None) if by_staff else resolve)
     if by_staff:
