@@ -285,8 +285,8 @@ def _cases(folder: _Folder, params: dict[str, Any], group: str, join: str, by_st
         tally.add("ended_at_most_once", ended_n if trips <= 1 else 0)
         tally.add("ended_zero_visits", ended_n if trips == 0 else 0)
         for key, n in _histogram(joined_limits).items():
-            promised, statutory = key.split(",")
-            tally.add_to("limits", (int(promised), int(statutory)), n)
+            limit, statutory_limit = key.split(",")
+            tally.add_to("limits", (int(limit), int(statutory_limit)), n)
         subject = folder.resolve(raw)
         assert subject is not None
         speeds_seen.setdefault(subject, Counter()).update(_histogram(joined_speeds))
