@@ -256,16 +256,22 @@ _VALUE_FIELDS = (
 
 
 def _insert_values(rows: Iterable[tuple[Any, ...]]) -> None:
-    """RunValue rows as multi-row INSERTs: a province's run writes tens of thousands of values, and building
-    a model instance for each, or a round trip per row, costs more than the database takes to store them.
-    The table's constraints still check every row. 1,000 rows bind 14,000 parameters, under SQLite's
-    32,766."""
+    """RunValue rows by COPY (PostgreSQL) or multi-row INSERTs (SQLite): a province's run writes tens of
+    thousands of values, and building a model instance for each, or a round trip per row, costs more than
+    the database takes to store them. The table's constraints still check every row. 1,000 rows bind
+    14,000 parameters, under SQLite's 32,766."""
     meta, quote = RunValue._meta, connection.ops.quote_name
     column = {field.name: str(field.column) for field in meta.concrete_fields}
     columns = ", ".join(quote(column[name]) for name in _VALUE_FIELDS)
     marks = "(" + ", ".join(["%s"] * len(_VALUE_FIELDS)) + ")"
     pending = list(rows)
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # COPY: psycopg would spend longer splitting a 14,000-parameter statement than storing it.
+            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+                for row in pending:
+                    copy.write_row(row)
+            return
         for first in range(0, len(pending), 1000):
             batch = pending[first : first + 1000]
             cursor.execute(
