@@ -36,6 +36,9 @@ class Perm(StrEnum):
     ASSESSMENT_VIEW = "assessment.view"
     ASSESSMENT_EDIT = "assessment.edit"
     ASSESSMENT_APPROVE = "assessment.approve"
+    QUALITY_VIEW = "quality.view"
+    QUALITY_MANAGE = "quality.manage"
+    DOCUMENT_APPROVE = "quality.document_approve"
 
 
 _ALL_STAFF = set(Role)
@@ -70,6 +73,13 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     # Schemes are drafted by the quality office and approved by leaders (never by their author).
     Perm.ASSESSMENT_EDIT: frozenset({Role.QUALITY_OFFICER, Role.ADMINISTRATOR}),
     Perm.ASSESSMENT_APPROVE: frozenset({Role.LEADER, Role.ADMINISTRATOR}),
+    # The quality system is read by those who oversee and by heads for their own units (scoped); the
+    # quality office runs it; documents are approved by the heads and leaders they bind (never the author).
+    Perm.QUALITY_VIEW: frozenset(
+        {Role.QUALITY_OFFICER, Role.SUPERVISOR, Role.LEADER, Role.DEPARTMENT_HEAD, Role.ADMINISTRATOR}
+    ),
+    Perm.QUALITY_MANAGE: frozenset({Role.QUALITY_OFFICER, Role.ADMINISTRATOR}),
+    Perm.DOCUMENT_APPROVE: frozenset({Role.QUALITY_OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER}),
 }
 
 

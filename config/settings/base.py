@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "civicpulse.evaluations",
     "civicpulse.rectification",
     "civicpulse.assessment",
+    "civicpulse.quality",
     "civicpulse.demo",
     "civicpulse.portal",
 ]
@@ -173,6 +174,16 @@ CIVICPULSE = {
     "ROUTINE_RUN_WORKING_DAY": 3,
     # Review requests: asked within this many days of finalizing, answered within as many (domain.md §7).
     "REVIEW_REQUEST_DAYS": 10,
+    # Quality management (domain.md §8): controlled documents are reviewed this often; a nonconformity's
+    # effectiveness check re-measures its indicator over this many days after its actions; a unit whose
+    # cases of a month went past their promised limit at least SLA_BREACH_MIN times, and for at least this
+    # share of the cases decided, gets a nonconformity.
+    "DOCUMENT_REVIEW_MONTHS": 12,
+    "EFFECTIVENESS_CHECK_DAYS": 30,
+    # Below this many records measured after the actions, the check cannot tell: no improvement is shown.
+    "EFFECTIVENESS_MIN_SAMPLE": 5,
+    "SLA_BREACH_MIN": 5,
+    "SLA_BREACH_SHARE": 0.1,
     "REVIEW_ANSWER_DAYS": 10,
 }
 

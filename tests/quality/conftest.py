@@ -1,0 +1,4 @@
+"""The assessment tests' county (two departments, a hall window serving dept-a, a published service) with
+its helpers: nonconformities are raised from the same kind of live data runs read."""
+
+from tests.assessment.conftest import APPLICANT, at, case_accepted, case_decided, world  # noqa: F401
