@@ -18,6 +18,7 @@ from civicpulse.core.api import router as core_router
 from civicpulse.core.errors import DomainError
 from civicpulse.evaluations.api import public_router as evaluations_public_router
 from civicpulse.evaluations.api import router as evaluations_router
+from civicpulse.quality.api import router as quality_router
 from civicpulse.rectification.api import router as rectification_router
 
 api = NinjaAPI(
@@ -60,3 +61,4 @@ api.add_router("/evaluations", evaluations_router)
 api.add_router("/evaluate", evaluations_public_router)
 api.add_router("/rectification", rectification_router)
 api.add_router("/assessment", assessment_router)
+api.add_router("/quality", quality_router)

@@ -27,6 +27,7 @@ urlpatterns = [
     ),
     path("staff/rectification/", include("civicpulse.rectification.urls")),
     path("staff/assessment/", include("civicpulse.assessment.urls")),
+    path("staff/quality/", include("civicpulse.quality.urls")),
     path("inbox/", core_views.inbox, name="inbox"),
     path("inbox/read/", core_views.inbox_mark_read, name="inbox_mark_read"),
     path("", include("civicpulse.portal.urls")),

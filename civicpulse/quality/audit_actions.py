@@ -52,3 +52,6 @@ register_messages(
         ),
     }
 )
+
+# The internal audits' and the self-assessments' sentences live beside their services.
+from civicpulse.quality import audit_actions_internal_audits, audit_actions_self_assessment  # noqa: E402, F401

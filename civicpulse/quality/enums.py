@@ -72,3 +72,4 @@ class RecordKind(models.TextChoices):
     EVALUATION = "evaluation", _("evaluation")
     CASE = "case", _("case")
     ORDER = "order", _("rectification order")
+    FINDING = "finding", _("audit finding")

@@ -374,6 +374,38 @@ def _lock(nc: Nonconformity) -> Nonconformity:
     )
 
 
+def nc_raise_for_finding(
+    *, actor: User, finding_id: int, title: str, description: str, severity: str, unit: OrgUnit
+) -> Nonconformity:
+    """The nonconformity of a minor or major audit finding, raised by the audit's services in their own
+    transaction; one per finding (its rule key), linked to it, owned by the auditor who raised it."""
+    if severity not in Severity.values:
+        raise ValidationFailed(_("Choose a severity."), code="invalid_severity")
+    key = f"{Source.AUDIT}|finding:{finding_id}"
+    existing = Nonconformity.objects.filter(rule_key=key).first()
+    if existing is not None:
+        return existing
+    nc = _create(
+        title=_text(title, _("The title"), 200),
+        description=_text(description, _("The description")),
+        source=Source.AUDIT,
+        rule_key=key,
+        severity=severity,
+        unit=unit,
+        raised_by=actor,
+        raised_at=clock.now(),
+        owner=actor,
+    )
+    _link(nc, RecordKind.FINDING, [finding_id])
+    audit_record(
+        actor=actor,
+        action="quality.nc.raised",
+        target=nc,
+        data={"number": nc.number, "nc_source": Source.AUDIT},
+    )
+    return nc
+
+
 @transaction.atomic
 def nc_analyse(
     *,

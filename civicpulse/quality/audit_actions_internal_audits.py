@@ -1,0 +1,1 @@
+"""The audit-trail sentences and messages of internal audits (being written)."""

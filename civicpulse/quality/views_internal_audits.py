@@ -1,0 +1,5 @@
+"""Pages of internal audits (being written)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []

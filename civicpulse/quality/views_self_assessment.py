@@ -1,0 +1,5 @@
+"""Pages of self assessment (being written)."""
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
