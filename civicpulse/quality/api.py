@@ -1,12 +1,268 @@
-"""Quality API: controlled documents, nonconformities and actions; internal audits and self-assessments
-under their own sub-routers."""
+"""Quality API: controlled documents, nonconformities and their actions; internal audits and
+self-assessments under their own sub-routers."""
 
-from ninja import Router
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router, Status
 from ninja.security import django_auth
 
+from civicpulse.accounts.enums import UserKind
+from civicpulse.accounts.models import OrgUnit, User
+from civicpulse.accounts.permissions import Perm, require_perm
+from civicpulse.catalogue.models import ProcedureVersion, Service
+from civicpulse.catalogue.schemas import ErrorOut
+from civicpulse.core.errors import NotFound, ValidationFailed
+from civicpulse.quality import selectors, services
 from civicpulse.quality.api_internal_audits import router as internal_audits_router
 from civicpulse.quality.api_self_assessment import router as self_assessment_router
+from civicpulse.quality.models import Action, Document, DocumentVersion, Nonconformity
+from civicpulse.quality.schemas import (
+    AcknowledgementsOut,
+    ActionDoneIn,
+    ActionIn,
+    ActionOut,
+    AnalysisIn,
+    ApproveIn,
+    CloseIn,
+    DocumentIn,
+    DocumentOut,
+    DraftIn,
+    NonconformityDetailOut,
+    NonconformityIn,
+    NonconformityOut,
+    ReasonIn,
+    VersionOut,
+)
 
 router = Router(tags=["quality"], auth=django_auth)
 router.add_router("/audits", internal_audits_router, tags=["quality: internal audits"])
 router.add_router("/self-assessments", self_assessment_router, tags=["quality: self-assessment"])
+ERRORS: dict[int | tuple[int, ...], Any] = {(401, 403, 404, 409, 422): ErrorOut}
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _unit(code: str | None) -> OrgUnit | None:
+    if not code:
+        return None
+    unit = OrgUnit.objects.filter(code=code).first()
+    if unit is None:
+        raise ValidationFailed(_("There is no unit %(code)s.") % {"code": code}, code="unknown_unit")
+    return unit
+
+
+def _staff(username: str) -> User:
+    user = User.objects.filter(username=username, kind=UserKind.STAFF, is_active=True).first()
+    if user is None:
+        raise ValidationFailed(
+            _("There is no active staff member %(username)s.") % {"username": username}, code="unknown_user"
+        )
+    return user
+
+
+def _document(request: HttpRequest, code: str) -> Document:
+    """A document of a unit the user may read (404 otherwise, like a missing one)."""
+    found = selectors.documents(user=request.user).filter(code=code).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def _version(request: HttpRequest, code: str, number: int) -> DocumentVersion:
+    version = _document(request, code).versions.filter(number=number).first()
+    if version is None:
+        raise NotFound()
+    return version
+
+
+def _nc(request: HttpRequest, number: str) -> Nonconformity:
+    return selectors.access_nc(request.user, number)
+
+
+# --- documents ----------------------------------------------------------------------------------------------
+
+
+@router.get("/documents", response={200: list[DocumentOut], **ERRORS}, summary="Controlled documents")
+def document_list(request: HttpRequest) -> Any:
+    require_perm(request.user, Perm.QUALITY_VIEW)
+    return selectors.documents(user=request.user).select_related("owner_unit").order_by("code")
+
+
+@router.post("/documents", response={201: DocumentOut, **ERRORS}, summary="A new document with its draft")
+def document_create(request: HttpRequest, payload: DocumentIn) -> Status[Document]:
+    owner = _unit(payload.owner_unit)
+    assert owner is not None
+    version = services.document_create(
+        actor=_user(request),
+        code=payload.code,
+        title_zh=payload.title_zh,
+        title_en=payload.title_en,
+        kind=payload.kind,
+        owner_unit=owner,
+        roles=payload.roles,
+        body=payload.body,
+        change_reason=payload.change_reason,
+    )
+    return Status(201, version.document)
+
+
+@router.get("/documents/{code}", response={200: DocumentOut, **ERRORS})
+def document_detail(request: HttpRequest, code: str) -> Document:
+    return _document(request, code)
+
+
+@router.post(
+    "/documents/{code}/versions", response={201: VersionOut, **ERRORS}, summary="Draft a new version"
+)
+def document_draft(request: HttpRequest, code: str, payload: DraftIn) -> Status[DocumentVersion]:
+    version = services.document_version_draft(
+        actor=_user(request),
+        document=_document(request, code),
+        body=payload.body,
+        change_reason=payload.change_reason,
+    )
+    return Status(201, version)
+
+
+@router.post("/documents/{code}/versions/{number}/submit", response={200: VersionOut, **ERRORS})
+def document_submit(request: HttpRequest, code: str, number: int) -> DocumentVersion:
+    return services.document_version_submit(actor=_user(request), version=_version(request, code, number))
+
+
+@router.post("/documents/{code}/versions/{number}/return", response={200: VersionOut, **ERRORS})
+def document_return(request: HttpRequest, code: str, number: int, payload: ReasonIn) -> DocumentVersion:
+    return services.document_version_return(
+        actor=_user(request), version=_version(request, code, number), reason=payload.reason
+    )
+
+
+@router.post(
+    "/documents/{code}/versions/{number}/approve",
+    response={200: VersionOut, **ERRORS},
+    summary="Approve (never by the author): the version takes effect",
+)
+def document_approve(request: HttpRequest, code: str, number: int, payload: ApproveIn) -> DocumentVersion:
+    return services.document_version_approve(
+        actor=_user(request), version=_version(request, code, number), effective_on=payload.effective_on
+    )
+
+
+@router.post("/documents/{code}/versions/{number}/acknowledge", response={200: VersionOut, **ERRORS})
+def document_acknowledge(request: HttpRequest, code: str, number: int) -> DocumentVersion:
+    version = DocumentVersion.objects.filter(document__code=code, number=number).first()
+    if version is None:
+        raise NotFound()
+    services.document_acknowledge(actor=_user(request), version=version)
+    return version
+
+
+@router.get(
+    "/documents/{code}/versions/{number}/acknowledgements",
+    response={200: AcknowledgementsOut, **ERRORS},
+    summary="Who has read it and who has not",
+)
+def document_acknowledgements(request: HttpRequest, code: str, number: int) -> dict[str, Any]:
+    found = selectors.acknowledgements(_version(request, code, number))
+    return {
+        "version": number,
+        "acknowledged": [user.username for user, _at in found.done],
+        "missing": [user.username for user in found.missing],
+    }
+
+
+# --- nonconformities ----------------------------------------------------------------------------------------
+
+
+@router.get("/nonconformities", response={200: list[NonconformityOut], **ERRORS})
+def nc_list(request: HttpRequest, status: str = "") -> Any:
+    require_perm(request.user, Perm.QUALITY_VIEW)
+    return selectors.nc_list(user=request.user, status=status)[:500]
+
+
+@router.post("/nonconformities", response={201: NonconformityDetailOut, **ERRORS}, summary="Raise by hand")
+def nc_raise(request: HttpRequest, payload: NonconformityIn) -> Status[Nonconformity]:
+    service = Service.objects.filter(code=payload.service).first() if payload.service else None
+    if payload.service and service is None:
+        raise ValidationFailed(
+            _("There is no service %(code)s.") % {"code": payload.service}, code="unknown_service"
+        )
+    nc = services.nc_raise(
+        actor=_user(request),
+        title=payload.title,
+        description=payload.description,
+        source=payload.source,
+        severity=payload.severity,
+        unit=_unit(payload.unit),
+        service=service,
+        indicator=payload.indicator,
+    )
+    return Status(201, nc)
+
+
+@router.get("/nonconformities/{number}", response={200: NonconformityDetailOut, **ERRORS})
+def nc_detail(request: HttpRequest, number: str) -> Nonconformity:
+    return _nc(request, number)
+
+
+@router.post("/nonconformities/{number}/analysis", response={200: NonconformityDetailOut, **ERRORS})
+def nc_analyse(request: HttpRequest, number: str, payload: AnalysisIn) -> Nonconformity:
+    return services.nc_analyse(
+        actor=_user(request),
+        nc=_nc(request, number),
+        containment=payload.containment,
+        whys=payload.whys,
+        cause_category=payload.cause_category,
+        root_cause=payload.root_cause,
+        owner=_staff(payload.owner) if payload.owner else None,
+    )
+
+
+@router.post("/nonconformities/{number}/actions", response={201: ActionOut, **ERRORS})
+def action_add(request: HttpRequest, number: str, payload: ActionIn) -> Status[Action]:
+    action = services.action_add(
+        actor=_user(request),
+        nc=_nc(request, number),
+        kind=payload.kind,
+        description=payload.description,
+        owner=_staff(payload.owner),
+        working_days=payload.working_days,
+    )
+    return Status(201, action)
+
+
+@router.post("/nonconformities/{number}/actions/{action_id}/done", response={200: ActionOut, **ERRORS})
+def action_done(request: HttpRequest, number: str, action_id: int, payload: ActionDoneIn) -> Action:
+    nc = Nonconformity.objects.filter(number=number).first()
+    action = nc.actions.filter(pk=action_id).first() if nc is not None else None
+    if action is None:
+        raise NotFound()
+    version = None
+    if payload.procedure_service:
+        version = ProcedureVersion.objects.filter(
+            service__code=payload.procedure_service, number=payload.procedure_version or 0
+        ).first()
+        if version is None:
+            raise ValidationFailed(_("There is no such procedure version."), code="unknown_procedure_version")
+    return services.action_complete(
+        actor=_user(request), action=action, result=payload.result, procedure_version=version
+    )
+
+
+@router.post("/nonconformities/{number}/check", response={200: NonconformityDetailOut, **ERRORS})
+def nc_check(request: HttpRequest, number: str) -> Nonconformity:
+    return services.nc_check(actor=_user(request), nc=_nc(request, number))
+
+
+@router.post("/nonconformities/{number}/close", response={200: NonconformityDetailOut, **ERRORS})
+def nc_close(request: HttpRequest, number: str, payload: CloseIn) -> Nonconformity:
+    return services.nc_close(actor=_user(request), nc=_nc(request, number), note=payload.note)
+
+
+@router.post("/nonconformities/{number}/cancel", response={200: NonconformityDetailOut, **ERRORS})
+def nc_cancel(request: HttpRequest, number: str, payload: ReasonIn) -> Nonconformity:
+    return services.nc_cancel(actor=_user(request), nc=_nc(request, number), reason=payload.reason)

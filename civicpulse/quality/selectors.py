@@ -95,6 +95,11 @@ def workspace(*, user: User | AnonymousUser, today: dt.date) -> Workspace:
     )
 
 
+def documents(*, user: User | AnonymousUser) -> QuerySet[Document]:
+    """Documents owned by a unit the user may read."""
+    return Document.objects.filter(unit_filter(user, Perm.QUALITY_VIEW, "owner_unit"))
+
+
 def document_versions(*, user: User | AnonymousUser) -> QuerySet[DocumentVersion]:
     return DocumentVersion.objects.filter(
         unit_filter(user, Perm.QUALITY_VIEW, "document__owner_unit")
