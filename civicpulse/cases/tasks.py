@@ -1,5 +1,6 @@
-"""The periodic time-driven work, run by the task worker: case time limits, rectification deadlines and the
-invitations to rate. One task keeps it simple to run without cron: it schedules its own next run."""
+"""The periodic time-driven work, run by the task worker: case time limits, rectification deadlines, the
+invitations to rate, routine assessment runs and the quality system's rules and checks. One task keeps it
+simple to run without cron: it schedules its own next run."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from civicpulse.core import clock
 def sla_scan_task() -> dict[str, int]:
     from civicpulse.assessment.services import routine_runs
     from civicpulse.evaluations.services import invitations_send
+    from civicpulse.quality.services import quality_scan
     from civicpulse.rectification.services import rectification_scan
 
     try:
@@ -24,6 +26,7 @@ def sla_scan_task() -> dict[str, int]:
         result.update({f"rectification_{k}": v for k, v in rectification_scan().items()})
         result["invitations"] = invitations_send()
         result["assessment_runs"] = len(routine_runs())
+        result.update({f"quality_{k}": v for k, v in quality_scan().items()})
         return result
     finally:
         # The scan schedules its own next run, so one worker keeps it going with no cron.

@@ -37,6 +37,7 @@ from civicpulse.core.errors import Conflict
 from civicpulse.core.models import WorkCalendar
 from civicpulse.demo import assessment as demo_assessment
 from civicpulse.demo import history, names
+from civicpulse.demo import quality as demo_quality
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
 from civicpulse.rectification.services import rectification_scan
 
@@ -173,7 +174,7 @@ def work_total(cases: int = CASES_TOTAL) -> int:
     units += sum(1 + len(d.sections) + d.main_windows + d.branch_windows for d in names.DEPARTMENTS)
     services = sum(len(d.services) for d in names.DEPARTMENTS)
     flaws = len(_FLAWS_AFTER_PUBLISHING) + len(names.OVERLAPS) + 2  # + the two draft-only new services
-    history = cases + 2  # each arrival, then the time-limit scan and the assessment
+    history = cases + 3  # each arrival, then the time-limit scan, the assessment and the quality year
     return units + STAFF_TOTAL + 1 + services + REVISIONS + IN_REVIEW + SENT_BACK + flaws + 1 + history
 
 
@@ -284,6 +285,11 @@ class _County:
         with clock.frozen(self.timeline.now):
             demo_assessment.build(start=self.history.start, now=self.timeline.now)
         self.report.tick(_("Assessment"))
+        # Drawn once the history is done, so the quality year never shifts what came before it.
+        demo_quality.build(
+            start=self.history.start, now=self.timeline.now, seed=self.history_rng.getrandbits(64)
+        )
+        self.report.tick(_("Quality system"))
 
     def _start_history(self) -> None:
         services = [

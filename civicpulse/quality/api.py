@@ -10,14 +10,21 @@ from ninja.security import django_auth
 
 from civicpulse.accounts.enums import UserKind
 from civicpulse.accounts.models import OrgUnit, User
-from civicpulse.accounts.permissions import Perm, require_perm
+from civicpulse.accounts.permissions import Perm, require_perm, unit_filter
 from civicpulse.catalogue.models import ProcedureVersion, Service
 from civicpulse.catalogue.schemas import ErrorOut
 from civicpulse.core.errors import NotFound, ValidationFailed
-from civicpulse.quality import selectors, services
+from civicpulse.quality import reviews, selectors, services
 from civicpulse.quality.api_internal_audits import router as internal_audits_router
 from civicpulse.quality.api_self_assessment import router as self_assessment_router
-from civicpulse.quality.models import Action, Document, DocumentVersion, Nonconformity
+from civicpulse.quality.models import (
+    Action,
+    Document,
+    DocumentVersion,
+    ManagementReview,
+    Nonconformity,
+    ReviewOutput,
+)
 from civicpulse.quality.schemas import (
     AcknowledgementsOut,
     ActionDoneIn,
@@ -32,7 +39,13 @@ from civicpulse.quality.schemas import (
     NonconformityDetailOut,
     NonconformityIn,
     NonconformityOut,
+    PackOut,
     ReasonIn,
+    ReviewHoldIn,
+    ReviewIn,
+    ReviewOut,
+    ReviewOutputIn,
+    ReviewOutputOut,
     VersionOut,
 )
 
@@ -266,3 +279,81 @@ def nc_close(request: HttpRequest, number: str, payload: CloseIn) -> Nonconformi
 @router.post("/nonconformities/{number}/cancel", response={200: NonconformityDetailOut, **ERRORS})
 def nc_cancel(request: HttpRequest, number: str, payload: ReasonIn) -> Nonconformity:
     return services.nc_cancel(actor=_user(request), nc=_nc(request, number), reason=payload.reason)
+
+
+# --- management reviews -----------------------------------------------------------------------------------
+
+
+def _review(request: HttpRequest, review_id: int) -> ManagementReview:
+    found = (
+        ManagementReview.objects.filter(unit_filter(request.user, Perm.QUALITY_VIEW, "unit"), pk=review_id)
+        .select_related("unit")
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
+
+
+@router.get("/reviews", response={200: list[ReviewOut], **ERRORS}, summary="Management reviews")
+def review_list(request: HttpRequest) -> Any:
+    require_perm(request.user, Perm.QUALITY_VIEW)
+    return ManagementReview.objects.filter(
+        unit_filter(request.user, Perm.QUALITY_VIEW, "unit")
+    ).select_related("unit")
+
+
+@router.post("/reviews", response={201: ReviewOut, **ERRORS}, summary="Plan a management review")
+def review_create(request: HttpRequest, payload: ReviewIn) -> Status[ManagementReview]:
+    unit = _unit(payload.unit)
+    assert unit is not None
+    review = reviews.review_create(
+        actor=_user(request),
+        unit=unit,
+        title=payload.title,
+        period_start=payload.period_start,
+        period_end=payload.period_end,
+    )
+    return Status(201, review)
+
+
+@router.get(
+    "/reviews/{review_id}",
+    response={200: PackOut, **ERRORS},
+    summary="The review with its pack of inputs (ISO 9001 9.3.2), built from live data",
+)
+def review_pack(request: HttpRequest, review_id: int) -> dict[str, Any]:
+    review = _review(request, review_id)
+    built = reviews.pack(review, english=True)
+    return {
+        "review": review,
+        "previous_actions": built.previous_outputs,
+        "satisfaction": built.satisfaction,
+        "process": built.process,
+        "nonconformities": built.nonconformities,
+        "outputs": list(review.outputs.select_related("owner")),
+    }
+
+
+@router.post("/reviews/{review_id}/outputs", response={201: ReviewOutputOut, **ERRORS})
+def review_output(request: HttpRequest, review_id: int, payload: ReviewOutputIn) -> Status[ReviewOutput]:
+    output = reviews.review_output_add(
+        actor=_user(request),
+        review=_review(request, review_id),
+        kind=payload.kind,
+        text=payload.text,
+        owner=_staff(payload.owner) if payload.owner else None,
+        due_on=payload.due_on,
+    )
+    return Status(201, output)
+
+
+@router.post("/reviews/{review_id}/hold", response={200: ReviewOut, **ERRORS})
+def review_hold(request: HttpRequest, review_id: int, payload: ReviewHoldIn) -> ManagementReview:
+    return reviews.review_hold(
+        actor=_user(request),
+        review=_review(request, review_id),
+        held_on=payload.held_on,
+        chair=_staff(payload.chair),
+        attendees=payload.attendees,
+    )

@@ -3,8 +3,16 @@ from django.utils.translation import gettext_lazy as _
 from civicpulse.core.audit import register_actions, register_param_choices
 from civicpulse.core.notify import register_messages
 from civicpulse.quality.enums import ActionKind, CauseCategory, Source
+from civicpulse.quality.models.reviews import OutputKind
 
-register_param_choices({"nc_source": Source, "action_kind": ActionKind, "cause_category": CauseCategory})
+register_param_choices(
+    {
+        "nc_source": Source,
+        "action_kind": ActionKind,
+        "cause_category": CauseCategory,
+        "output_kind": OutputKind,
+    }
+)
 
 register_actions(
     {
@@ -34,6 +42,11 @@ register_actions(
         ),
         "quality.action.done": _("%(actor)s completed a %(action_kind)s of %(target)s%(procedure)s."),
         "quality.action.overdue": _("An action of %(target)s was not done by %(due_on)s."),
+        "quality.review.created": _("%(actor)s planned the management review %(title)s."),
+        "quality.review.inputs": _("%(actor)s recorded the inputs of %(target)s."),
+        "quality.review.output": _("%(actor)s recorded a %(output_kind)s of %(target)s."),
+        "quality.review.output_done": _("%(actor)s completed an action of %(target)s."),
+        "quality.review.held": _("%(actor)s recorded that %(target)s was held on %(held_on)s."),
     }
 )
 

@@ -188,3 +188,69 @@ class NonconformityDetailOut(NonconformityOut):
     @staticmethod
     def resolve_records(obj: Any) -> list[Any]:
         return list(obj.records.order_by("kind", "object_id"))
+
+
+class ReviewIn(Schema):
+    unit: str = Field(..., description="the organisation's unit code")
+    title: str = Field(..., max_length=200)
+    period_start: dt.date
+    period_end: dt.date
+
+
+class ReviewOutputIn(Schema):
+    kind: str = Field(..., description="decision or action")
+    text: str = Field(..., max_length=4000)
+    owner: str | None = Field(None, description="the owner's username (an action)")
+    due_on: dt.date | None = None
+
+
+class ReviewHoldIn(Schema):
+    held_on: dt.date
+    chair: str = Field(..., description="the chair's username")
+    attendees: str = Field("", max_length=4000)
+
+
+class FigureOut(Schema):
+    code: str
+    name: str
+    value: float | None
+    n: int
+    low: float | None
+    high: float | None
+    insufficient: bool
+
+
+class ReviewOutputOut(Schema):
+    id: int
+    kind: str
+    text: str
+    owner: str | None
+    due_on: dt.date | None
+    status: str
+
+    @staticmethod
+    def resolve_owner(obj: Any) -> str | None:
+        return str(obj.owner.display_name) if obj.owner_id else None
+
+
+class ReviewOut(Schema):
+    id: int
+    unit: str
+    title: str
+    period_start: dt.date
+    period_end: dt.date
+    status: str
+    held_on: dt.date | None
+
+    @staticmethod
+    def resolve_unit(obj: Any) -> str:
+        return str(obj.unit.code)
+
+
+class PackOut(Schema):
+    review: ReviewOut
+    previous_actions: list[ReviewOutputOut]
+    satisfaction: list[FigureOut]
+    process: list[FigureOut]
+    nonconformities: dict[str, Any]
+    outputs: list[ReviewOutputOut]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from civicpulse.quality import views, views_internal_audits, views_self_assessment
+from civicpulse.quality import views, views_internal_audits, views_reviews, views_self_assessment
 
 app_name = "quality"
 urlpatterns = [
@@ -11,5 +11,6 @@ urlpatterns = [
     path("documents/mine/", views.my_documents, name="my_documents"),
     path("documents/<str:code>/", views.document_detail, name="document_detail"),
 ]
+urlpatterns += views_reviews.urlpatterns
 urlpatterns += views_internal_audits.urlpatterns
 urlpatterns += views_self_assessment.urlpatterns

@@ -102,7 +102,7 @@ def _record_links(nc: Any) -> list[dict[str, str]]:
     for evaluation in evaluations:
         links.append(
             {
-                "label": f"{evaluation.case.number} · {evaluation.get_grade_display()} ({evaluation.level}/5)",
+                "label": f"{evaluation.case.number} · {evaluation.get_grade_display()} {evaluation.level}/5",
                 "url": f"/staff/cases/{evaluation.case.number}/",
                 "kind": _("evaluation"),
             }

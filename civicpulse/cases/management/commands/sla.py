@@ -1,5 +1,6 @@
 """`civicpulse sla scan`: the time-driven work the worker also runs (safe to run repeatedly): case time
-limits, rectification deadlines of bad reviews, the invitations to rate, and routine assessment runs."""
+limits, rectification deadlines of bad reviews, the invitations to rate, routine assessment runs, and the
+quality system's rules over live data, overdue actions and effectiveness checks."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from django.utils.translation import gettext as _
 from civicpulse.assessment.services import routine_runs
 from civicpulse.cases.services import sla_scan
 from civicpulse.evaluations.services import invitations_send
+from civicpulse.quality.services import quality_scan
 from civicpulse.rectification.services import rectification_scan
 
 
@@ -41,3 +43,10 @@ class Command(BaseCommand):
         self.stdout.write(_("Invitations sent: %(count)s.") % {"count": invitations_send()})
         runs = routine_runs()
         self.stdout.write(_("Routine assessment runs: %(count)s.") % {"count": len(runs)})
+        self.stdout.write(
+            _(
+                "Quality: %(raised)s nonconformities raised, %(escalated)s overdue actions escalated, "
+                "%(checked)s effectiveness checks run."
+            )
+            % quality_scan()
+        )
