@@ -228,12 +228,151 @@ def _reviews(start: dt.date, now: dt.datetime, office: User, leader: User) -> No
             reviews.review_output_done(actor=output.owner or leader, output=output)
 
 
+def _audits(start: dt.date, now: dt.datetime, office: User, leader: User) -> None:
+    """The year's audit programme: one audit of the demo department done (an observation, and a minor
+    finding that opened a nonconformity), one planned."""
+    from civicpulse.quality import internal_audits as ia
+    from civicpulse.quality.models.internal_audits import ChecklistItem
+
+    head = (
+        RoleAssignment.objects.filter(role=Role.DEPARTMENT_HEAD, user__username="head")
+        .select_related("unit")
+        .first()
+    )
+    audited = head.unit if head else OrgUnit.objects.filter(kind="department").order_by("pk").first()
+    assert audited is not None
+    other = OrgUnit.objects.filter(kind="department").exclude(pk=audited.pk).order_by("pk").first()
+    assert other is not None
+    year = now.year
+    with clock.frozen(_at(dt.date(year, 1, 6))):
+        programme = ia.programme_create(
+            actor=office, year=year, title=f"{year} 年度内部审核方案 / Internal audits {year}"
+        )
+        first = ia.audit_plan(
+            actor=office,
+            programme=programme,
+            title="受理与办结过程审核 / Intake and decision process",
+            scope=ia.Scope(
+                units=[audited],
+                services=[],
+                clauses=["8.2.1", "8.5.1", "9.1.2"],
+                criteria="办事指南与承诺时限 / Service guides and promised limits",
+            ),
+            planned_on=dt.date(year, 3, 10),
+        )
+        ia.audit_plan(
+            actor=office,
+            programme=programme,
+            title="差评整改过程审核 / Rectification of bad reviews",
+            scope=ia.Scope(
+                units=[other],
+                services=[],
+                clauses=["9.1.2", "10.2"],
+                criteria="好差评管理办法 / Good and bad review policy",
+            ),
+            planned_on=dt.date(year, 9, 15),
+        )
+        ia.audit_team_set(actor=office, audit=first, lead=office, auditors=[])
+    with clock.frozen(_at(dt.date(year, 1, 8))):
+        ia.programme_approve(actor=leader, programme=programme)
+    with clock.frozen(_at(dt.date(year, 3, 10))):
+        ia.audit_start(actor=office, audit=first)
+        ia.checklist_add(
+            actor=office,
+            audit=first,
+            items=[
+                ("8.2.1", "办事指南是否一次告知全部材料？ / Does the guide list every material at once?"),
+                ("8.5.1", "是否在承诺时限内办结？ / Are cases decided within the promised limit?"),
+                ("9.1.2", "差评是否按时回访？ / Are bad reviews called back on time?"),
+            ],
+        )
+        items = list(ChecklistItem.objects.filter(audit=first).order_by("pk"))
+        ia.checklist_record(
+            actor=office,
+            audit=first,
+            answers=[
+                ia.Answer(item_id=items[0].pk, result="conformity"),
+                ia.Answer(item_id=items[1].pk, result="minor", note="3 件超时 / 3 cases late"),
+                ia.Answer(item_id=items[2].pk, result="observation"),
+            ],
+        )
+        ia.finding_record(
+            actor=office,
+            audit=first,
+            clause="8.5.1",
+            kind="minor",
+            description="抽查 20 件中 3 件超过承诺时限 / 3 of 20 sampled cases went past the promised limit",
+            evidence="抽查案卷清单 / List of sampled case files",
+            unit=audited,
+        )
+        ia.finding_record(
+            actor=office,
+            audit=first,
+            clause="9.1.2",
+            kind="observation",
+            description="回访记录未写明回访人 / Callback notes do not name the caller",
+            evidence="",
+            unit=audited,
+        )
+    with clock.frozen(_at(dt.date(year, 3, 12))):
+        ia.audit_report_record(
+            actor=office,
+            audit=first,
+            report="总体符合，时限管理需加强。 / Conforms overall; time limits need attention.",
+        )
+
+
+def _self_assessments(rng: random.Random, start: dt.date, now: dt.datetime, office: User) -> None:
+    """Two CAF self-assessments of the county half a year apart (the second a little better), and an ISO
+    18091 diagnostic."""
+    from civicpulse.quality import reference
+    from civicpulse.quality import self_assessment as sa
+
+    region = OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
+    assert region is not None
+    base = {s.number: rng.randint(30, 65) for s in reference.CAF_SUBCRITERIA}
+    for label, day, lift in (
+        ("2025-H2", start - dt.timedelta(days=5), 0),
+        ("2026-H1", now.date() - dt.timedelta(days=10), 8),
+    ):
+        with clock.frozen(_at(day)):
+            assessment = sa.caf_create(actor=office, unit=region, title=f"CAF {label}", period=label)
+            for sub in reference.CAF_SUBCRITERIA:
+                score = min(100, base[sub.number] + (rng.randint(0, lift) if lift else 0))
+                sa.caf_score_set(
+                    actor=office,
+                    assessment=assessment,
+                    sub_criterion=sub.number,
+                    score=score,
+                    strengths="有明确职责 / Clear duties",
+                    areas_for_improvement="数据利用不足 / Data under-used",
+                    actions="纳入下一年度计划 / In next year's plan",
+                )
+            sa.caf_complete(actor=office, assessment=assessment)
+    lights = ("green", "yellow", "yellow", "red")
+    with clock.frozen(_at(now.date() - dt.timedelta(days=20))):
+        diagnostic = sa.diagnostic_create(
+            actor=office, unit=region, title="ISO 18091 诊断", assessed_on=now.date() - dt.timedelta(days=20)
+        )
+        for indicator in reference.ISO18091_INDICATORS:
+            sa.diagnostic_rate(
+                actor=office,
+                diagnostic=diagnostic,
+                indicator=indicator.code,
+                light=lights[rng.randrange(len(lights))],
+                evidence="年度工作报告及统计数据 / Annual report and statistics",
+            )
+        sa.diagnostic_complete(actor=office, diagnostic=diagnostic)
+
+
 def build(*, start: dt.date, now: dt.datetime, seed: int) -> None:
     rng = random.Random(seed)
     office, leader = _region_user(Role.QUALITY_OFFICER), _region_user(Role.LEADER)
     _documents(rng, start, now, office, leader)
     _nonconformities(rng, start, now, office)
     _reviews(start, now, office, leader)
+    _audits(start, now, office, leader)
+    _self_assessments(rng, start, now, office)
     # A complaint by letter about the demo head's department, raised by hand and still being worked on.
     head = (
         RoleAssignment.objects.filter(role=Role.DEPARTMENT_HEAD, user__username="head")

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 
 from civicpulse.accounts.models import User
 from civicpulse.accounts.permissions import Perm, unit_filter
@@ -42,10 +42,15 @@ def access_nc(user: User | AnonymousUser, number: str) -> Nonconformity:
     return found
 
 
-def nc_timeline(nc: Nonconformity) -> QuerySet[AuditEvent]:
-    return AuditEvent.objects.filter(target_type="quality.nonconformity", target_id=str(nc.pk)).order_by(
+def timeline_of(target: Model) -> QuerySet[AuditEvent]:
+    """The audit events of one object, oldest first: the page's timeline."""
+    return AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk)).order_by(
         "occurred_at", "pk"
     )
+
+
+def nc_timeline(nc: Nonconformity) -> QuerySet[AuditEvent]:
+    return timeline_of(nc)
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ from civicpulse.core import clock
 from civicpulse.core.errors import DomainError, NotFound
 from civicpulse.core.workdays import local_date
 from civicpulse.quality import selectors, services
-from civicpulse.quality.enums import ActionKind, CauseCategory, NcStatus, Severity, Source
+from civicpulse.quality.enums import ActionKind, CauseCategory, NcStatus, Severity
 from civicpulse.quality.models import DocumentVersion
 
 PAGE = 50
@@ -273,6 +273,6 @@ def document_detail(request: HttpRequest, code: str) -> HttpResponse:
             "acknowledgements": selectors.acknowledgements(effective) if effective else None,
             "error": error,
             "title": document.title_en if _english() else document.title_zh,
-            "sources": Source,
+            "events": selectors.timeline_of(document),
         },
     )

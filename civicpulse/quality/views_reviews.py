@@ -21,6 +21,7 @@ from civicpulse.core.errors import DomainError, NotFound, ValidationFailed
 from civicpulse.quality import charts, reviews
 from civicpulse.quality.models import ManagementReview, ReviewOutput
 from civicpulse.quality.models.reviews import OutputKind
+from civicpulse.quality.selectors import timeline_of
 from civicpulse.quality.views import _english, _staff
 
 
@@ -110,6 +111,7 @@ def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
             "outputs": list(review.outputs.select_related("owner")),
             "kinds": OutputKind.choices,
             "user": user,
+            "events": timeline_of(review),
         }
     )
     return render(request, "quality/reviews/detail.html", context)

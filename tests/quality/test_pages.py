@@ -137,3 +137,5 @@ def test_documents_are_approved_on_their_page_and_read_from_the_reading_list(wor
         assert "WI-02" not in reader.get("/staff/quality/documents/mine/").content.decode()
         detail = client_for(world.quality_a, language).get("/staff/quality/documents/WI-02/").content.decode()
     assert ("1 acknowledged, 0 not yet." if language == "en" else "1 人已确认，0 人未确认。") in detail
+    # The timeline tells who approved it.
+    assert ("approved version 1 of WI-02" if language == "en" else "批准了 WI-02 第 1 版") in detail
