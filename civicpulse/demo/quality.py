@@ -44,6 +44,9 @@ DOCUMENTS = [
     ),
     ("SS-01", "大厅服务规范", "Service hall standard", "service_standard", [Role.WINDOW_OFFICER], 12, False),
 ]
+# A county of 500 cases in half a year rarely reaches the production thresholds in one unit and month;
+# its quality office watches closer, so the rules have something to find.
+DEMO_THRESHOLDS = quality.Thresholds(bad_reviews=2, late_cases=2, late_share=0.1)
 WHYS = [
     [
         "Citizens waited for materials to be checked",
@@ -165,12 +168,12 @@ def _nonconformities(rng: random.Random, start: dt.date, now: dt.datetime, offic
         if scan_day >= now.date():
             break
         with clock.frozen(_at(scan_day, 7)):
-            quality.quality_scan()
+            quality.quality_scan(thresholds=DEMO_THRESHOLDS)
         for nc in Nonconformity.objects.filter(status=NcStatus.OPEN, root_cause="").order_by("pk"):
             if _at(scan_day + dt.timedelta(days=1)) < now:
                 _work_on(rng, nc, scan_day + dt.timedelta(days=1), office, now)
     with clock.frozen(now):
-        quality.quality_scan()
+        quality.quality_scan(thresholds=DEMO_THRESHOLDS)
 
 
 def _reviews(start: dt.date, now: dt.datetime, office: User, leader: User) -> None:
@@ -201,6 +204,8 @@ def _reviews(start: dt.date, now: dt.datetime, office: User, leader: User) -> No
                 resources="大厅高峰时段人手不足 / Hall short-staffed at peak hours.",
                 risks="差评整改按时率仍需提高 / On-time rectification still to improve.",
             )
+        if _at(held) >= now:
+            continue  # the quarter ended too recently: the review is planned, not yet held
         with clock.frozen(_at(held)):
             reviews.review_output_add(
                 actor=office,
@@ -243,8 +248,10 @@ def _audits(start: dt.date, now: dt.datetime, office: User, leader: User) -> Non
     assert audited is not None
     other = OrgUnit.objects.filter(kind="department").exclude(pk=audited.pk).order_by("pk").first()
     assert other is not None
-    year = now.year
-    with clock.frozen(_at(dt.date(year, 1, 6))):
+    # Dates follow the demo's timeline (`--today` moves it): drawn up a month into the history.
+    drawn = start + dt.timedelta(days=35)
+    year, audit_day = drawn.year, start + dt.timedelta(days=80)
+    with clock.frozen(_at(drawn)):
         programme = ia.programme_create(
             actor=office, year=year, title=f"{year} 年度内部审核方案 / Internal audits {year}"
         )
@@ -258,7 +265,7 @@ def _audits(start: dt.date, now: dt.datetime, office: User, leader: User) -> Non
                 clauses=["8.2.1", "8.5.1", "9.1.2"],
                 criteria="办事指南与承诺时限 / Service guides and promised limits",
             ),
-            planned_on=dt.date(year, 3, 10),
+            planned_on=audit_day if audit_day.year == year else dt.date(year, 12, 1),
         )
         ia.audit_plan(
             actor=office,
@@ -270,12 +277,12 @@ def _audits(start: dt.date, now: dt.datetime, office: User, leader: User) -> Non
                 clauses=["9.1.2", "10.2"],
                 criteria="好差评管理办法 / Good and bad review policy",
             ),
-            planned_on=dt.date(year, 9, 15),
+            planned_on=dt.date(year, 12, 15),
         )
         ia.audit_team_set(actor=office, audit=first, lead=office, auditors=[])
-    with clock.frozen(_at(dt.date(year, 1, 8))):
+    with clock.frozen(_at(drawn + dt.timedelta(days=2))):
         ia.programme_approve(actor=leader, programme=programme)
-    with clock.frozen(_at(dt.date(year, 3, 10))):
+    with clock.frozen(_at(first.planned_on)):
         ia.audit_start(actor=office, audit=first)
         ia.checklist_add(
             actor=office,
@@ -314,7 +321,7 @@ def _audits(start: dt.date, now: dt.datetime, office: User, leader: User) -> Non
             evidence="",
             unit=audited,
         )
-    with clock.frozen(_at(dt.date(year, 3, 12))):
+    with clock.frozen(_at(first.planned_on + dt.timedelta(days=2))):
         ia.audit_report_record(
             actor=office,
             audit=first,
@@ -331,10 +338,8 @@ def _self_assessments(rng: random.Random, start: dt.date, now: dt.datetime, offi
     region = OrgUnit.objects.filter(parent__isnull=True).order_by("pk").first()
     assert region is not None
     base = {s.number: rng.randint(30, 65) for s in reference.CAF_SUBCRITERIA}
-    for label, day, lift in (
-        ("2025-H2", start - dt.timedelta(days=5), 0),
-        ("2026-H1", now.date() - dt.timedelta(days=10), 8),
-    ):
+    for day, lift in ((start - dt.timedelta(days=5), 0), (now.date() - dt.timedelta(days=10), 8)):
+        label = f"{day.year}-H{1 if day.month <= 6 else 2}"
         with clock.frozen(_at(day)):
             assessment = sa.caf_create(actor=office, unit=region, title=f"CAF {label}", period=label)
             for sub in reference.CAF_SUBCRITERIA:

@@ -3,6 +3,7 @@ self-assessments under their own sub-routers."""
 
 from typing import Any
 
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Router, Status
@@ -69,6 +70,13 @@ def _unit(code: str | None) -> OrgUnit | None:
     return unit
 
 
+def _required_unit(code: str) -> OrgUnit:
+    unit = _unit(code)
+    if unit is None:
+        raise ValidationFailed(_("Name the unit by its code."), code="unit_required")
+    return unit
+
+
 def _staff(username: str) -> User:
     user = User.objects.filter(username=username, kind=UserKind.STAFF, is_active=True).first()
     if user is None:
@@ -108,8 +116,7 @@ def document_list(request: HttpRequest) -> Any:
 
 @router.post("/documents", response={201: DocumentOut, **ERRORS}, summary="A new document with its draft")
 def document_create(request: HttpRequest, payload: DocumentIn) -> Status[Document]:
-    owner = _unit(payload.owner_unit)
-    assert owner is not None
+    owner = _required_unit(payload.owner_unit)
     version = services.document_create(
         actor=_user(request),
         code=payload.code,
@@ -167,8 +174,14 @@ def document_approve(request: HttpRequest, code: str, number: int, payload: Appr
 
 @router.post("/documents/{code}/versions/{number}/acknowledge", response={200: VersionOut, **ERRORS})
 def document_acknowledge(request: HttpRequest, code: str, number: int) -> DocumentVersion:
-    version = DocumentVersion.objects.filter(document__code=code, number=number).first()
-    if version is None:
+    version = (
+        DocumentVersion.objects.filter(document__code=code, number=number).select_related("document").first()
+    )
+    # Only those it binds, or who may read it, learn that it exists.
+    if version is None or (
+        _user(request) not in services.bound_readers(version.document)
+        and not selectors.documents(user=request.user).filter(pk=version.document_id).exists()
+    ):
         raise NotFound()
     services.document_acknowledge(actor=_user(request), version=version)
     return version
@@ -250,8 +263,7 @@ def action_add(request: HttpRequest, number: str, payload: ActionIn) -> Status[A
 
 @router.post("/nonconformities/{number}/actions/{action_id}/done", response={200: ActionOut, **ERRORS})
 def action_done(request: HttpRequest, number: str, action_id: int, payload: ActionDoneIn) -> Action:
-    nc = Nonconformity.objects.filter(number=number).first()
-    action = nc.actions.filter(pk=action_id).first() if nc is not None else None
+    action = _nc(request, number).actions.filter(pk=action_id).first()
     if action is None:
         raise NotFound()
     version = None
@@ -285,9 +297,14 @@ def nc_cancel(request: HttpRequest, number: str, payload: ReasonIn) -> Nonconfor
 
 
 def _review(request: HttpRequest, review_id: int) -> ManagementReview:
+    """A review of a unit the user oversees, or one that gave them an action."""
     found = (
-        ManagementReview.objects.filter(unit_filter(request.user, Perm.QUALITY_VIEW, "unit"), pk=review_id)
+        ManagementReview.objects.filter(
+            unit_filter(request.user, Perm.QUALITY_VIEW, "unit") | Q(outputs__owner=_user(request)),
+            pk=review_id,
+        )
         .select_related("unit")
+        .distinct()
         .first()
     )
     if found is None:
@@ -305,8 +322,7 @@ def review_list(request: HttpRequest) -> Any:
 
 @router.post("/reviews", response={201: ReviewOut, **ERRORS}, summary="Plan a management review")
 def review_create(request: HttpRequest, payload: ReviewIn) -> Status[ManagementReview]:
-    unit = _unit(payload.unit)
-    assert unit is not None
+    unit = _required_unit(payload.unit)
     review = reviews.review_create(
         actor=_user(request),
         unit=unit,
@@ -356,4 +372,35 @@ def review_hold(request: HttpRequest, review_id: int, payload: ReviewHoldIn) -> 
         held_on=payload.held_on,
         chair=_staff(payload.chair),
         attendees=payload.attendees,
+    )
+
+
+@router.post("/reviews/{review_id}/outputs/{output_id}/done", response={200: ReviewOutputOut, **ERRORS})
+def review_output_done(request: HttpRequest, review_id: int, output_id: int) -> ReviewOutput:
+    output = _review(request, review_id).outputs.filter(pk=output_id).first()
+    if output is None:
+        raise NotFound()
+    return reviews.review_output_done(actor=_user(request), output=output)
+
+
+@router.put(
+    "/documents/{code}/versions/{number}", response={200: VersionOut, **ERRORS}, summary="Edit a draft"
+)
+def document_edit(request: HttpRequest, code: str, number: int, payload: DraftIn) -> DocumentVersion:
+    return services.document_version_edit(
+        actor=_user(request),
+        version=_version(request, code, number),
+        body=payload.body,
+        change_reason=payload.change_reason,
+    )
+
+
+@router.post(
+    "/documents/{code}/withdraw",
+    response={200: DocumentOut, **ERRORS},
+    summary="Withdraw a document from use (its versions are kept)",
+)
+def document_withdraw(request: HttpRequest, code: str, payload: ReasonIn) -> Document:
+    return services.document_withdraw(
+        actor=_user(request), document=_document(request, code), reason=payload.reason
     )

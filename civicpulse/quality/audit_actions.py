@@ -26,6 +26,8 @@ register_actions(
             "%(actor)s approved version %(version)s of %(target)s, effective %(effective_on)s."
         ),
         "quality.document.acknowledged": _("%(actor)s acknowledged version %(version)s of %(target)s."),
+        "quality.document.edited": _("%(actor)s edited the draft version %(version)s of %(target)s."),
+        "quality.document.withdrawn": _("%(actor)s withdrew %(target)s from use: %(reason)s"),
         "quality.nc.raised": _("Nonconformity %(number)s was raised (%(nc_source)s)."),
         "quality.nc.records_added": _("%(count)s more records were linked to %(target)s."),
         "quality.nc.analysed": _(

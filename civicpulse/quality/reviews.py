@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicpulse.accounts.models import OrgUnit, User
@@ -28,6 +29,7 @@ from civicpulse.assessment.models import Run, RunSubject
 from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
 from civicpulse.core.errors import Conflict, Forbidden, ValidationFailed
+from civicpulse.core.workdays import local_date
 from civicpulse.quality.enums import OPEN_NC, ActionStatus, NcStatus, Severity
 from civicpulse.quality.models import Action, ManagementReview, Nonconformity, ReviewOutput
 from civicpulse.quality.models.reviews import OutputKind, OutputStatus, ReviewStatus
@@ -81,7 +83,13 @@ def review_create(
         created_by=actor,
         created_at=clock.now(),
     )
-    audit_record(actor=actor, action="quality.review.created", target=review, data={"title": review.title})
+    audit_record(
+        unit=review.unit,
+        actor=actor,
+        action="quality.review.created",
+        target=review,
+        data={"title": review.title},
+    )
     return review
 
 
@@ -100,7 +108,7 @@ def review_inputs_set(
         raise Conflict(_("A review that was held is not changed."), code="review_held")
     review.issues, review.resources, review.risks = issues.strip(), resources.strip(), risks.strip()
     review.save(update_fields=["issues", "resources", "risks"])
-    audit_record(actor=actor, action="quality.review.inputs", target=review, data={})
+    audit_record(unit=review.unit, actor=actor, action="quality.review.inputs", target=review, data={})
     return review
 
 
@@ -124,7 +132,13 @@ def review_output_add(
     output = ReviewOutput.objects.create(
         review=review, kind=kind, text=text.strip(), owner=owner, due_on=due_on, created_at=clock.now()
     )
-    audit_record(actor=actor, action="quality.review.output", target=review, data={"output_kind": kind})
+    audit_record(
+        unit=review.unit,
+        actor=actor,
+        action="quality.review.output",
+        target=review,
+        data={"output_kind": kind},
+    )
     return output
 
 
@@ -139,7 +153,13 @@ def review_output_done(*, actor: User, output: ReviewOutput) -> ReviewOutput:
         raise Conflict(_("This output is already done."), code="output_done")
     output.status, output.done_at = OutputStatus.DONE, clock.now()
     output.save(update_fields=["status", "done_at"])
-    audit_record(actor=actor, action="quality.review.output_done", target=output.review, data={})
+    audit_record(
+        unit=output.review.unit,
+        actor=actor,
+        action="quality.review.output_done",
+        target=output.review,
+        data={},
+    )
     return output
 
 
@@ -152,11 +172,17 @@ def review_hold(
         raise Conflict(_("This review was already held."), code="review_held")
     if held_on < review.period_end:
         raise ValidationFailed(_("A review is held after the period it reviews."), code="held_too_early")
+    if held_on > local_date(clock.now(), timezone.get_default_timezone()):
+        raise ValidationFailed(_("A review is recorded as held once it was."), code="held_in_future")
     review.status, review.held_on, review.chair = ReviewStatus.HELD, held_on, chair
     review.attendees = attendees.strip()
     review.save(update_fields=["status", "held_on", "chair", "attendees"])
     audit_record(
-        actor=actor, action="quality.review.held", target=review, data={"held_on": held_on.isoformat()}
+        unit=review.unit,
+        actor=actor,
+        action="quality.review.held",
+        target=review,
+        data={"held_on": held_on.isoformat()},
     )
     return review
 
@@ -244,7 +270,16 @@ def _months(start: dt.date, end: dt.date) -> list[tuple[dt.date, dt.date]]:
 
 def pack(review: ManagementReview, *, english: bool, cutoff: dt.datetime | None = None) -> Pack:
     """The inputs of the review, from the data as it stands (or as of `cutoff`)."""
-    cutoff = cutoff or clock.now()
+    if cutoff is None:
+        # A review that was held keeps the figures it was shown: the data as it stood at the end of that
+        # day, not as it stands today (ISO 9001 9.3.3: retained as evidence).
+        cutoff = (
+            dt.datetime.combine(
+                review.held_on + dt.timedelta(days=1), dt.time.min, timezone.get_default_timezone()
+            )
+            if review.status == ReviewStatus.HELD and review.held_on is not None
+            else clock.now()
+        )
     unit, start, end = review.unit, review.period_start, review.period_end
     counted, references = measured(unit, start, end, cutoff)
     trend = []
@@ -269,15 +304,21 @@ def pack(review: ManagementReview, *, english: bool, cutoff: dt.datetime | None 
         audits=_audits(unit, start, end),
         improvement=list(
             Nonconformity.objects.filter(
-                status__in=OPEN_NC, severity__in=[Severity.MAJOR, Severity.CRITICAL], **_subtree_q(unit)
+                _subtree(unit), status__in=OPEN_NC, severity__in=[Severity.MAJOR, Severity.CRITICAL]
             ).order_by("raised_at")[:20]
         ),
         trend=trend,
     )
 
 
-def _subtree_q(unit: OrgUnit) -> dict[str, str]:
-    return {"unit__path__startswith": unit.path}
+def _subtree(unit: OrgUnit) -> Q:
+    """Nonconformities of the organisation: of its units (windows through the department they serve) and
+    of the services its units are responsible for."""
+    return (
+        Q(unit__path__startswith=unit.path)
+        | Q(unit__serving_unit__path__startswith=unit.path)
+        | Q(unit__isnull=True, service__responsible_unit__path__startswith=unit.path)
+    )
 
 
 def _objectives(unit: OrgUnit, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
@@ -300,7 +341,7 @@ def _objectives(unit: OrgUnit, start: dt.date, end: dt.date) -> list[dict[str, A
 
 
 def _nonconformities(unit: OrgUnit, start: dt.date, end: dt.date) -> dict[str, Any]:
-    ours = Nonconformity.objects.filter(**_subtree_q(unit))
+    ours = Nonconformity.objects.filter(_subtree(unit))
     raised = ours.filter(raised_at__date__gte=start, raised_at__date__lte=end)
     checked = ours.filter(checked_at__date__gte=start, checked_at__date__lte=end)
     actions = Action.objects.filter(nonconformity__in=ours.values("pk"))
@@ -331,7 +372,13 @@ def _audits(unit: OrgUnit, start: dt.date, end: dt.date) -> list[dict[str, Any]]
     if model is None:
         return []
     found = []
-    audits = model.objects.filter(reported_at__date__gte=start, reported_at__date__lte=end).distinct()
+    # The audits of the organisation's own units or services, not every audit of the installation.
+    audits = model.objects.filter(
+        Q(scope_units__path__startswith=unit.path)
+        | Q(scope_services__responsible_unit__path__startswith=unit.path),
+        reported_at__date__gte=start,
+        reported_at__date__lte=end,
+    ).distinct()
     for audit in audits.order_by("reported_at"):
         kinds = Counter(audit.findings.values_list("kind", flat=True))
         found.append({"audit": audit, "findings": dict(sorted(kinds.items()))})

@@ -7,21 +7,26 @@ from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Model, Q, QuerySet
+from django.utils import timezone
 
 from civicpulse.accounts.models import User
 from civicpulse.accounts.permissions import Perm, unit_filter
 from civicpulse.catalogue.models import ProcedureVersion
 from civicpulse.core.errors import NotFound
 from civicpulse.core.models import AuditEvent
+from civicpulse.core.workdays import local_date
 from civicpulse.quality.enums import OPEN_NC, ActionStatus, VersionStatus
 from civicpulse.quality.models import Action, Document, DocumentVersion, Nonconformity
 from civicpulse.quality.services import bound_readers
 
 
 def nc_scope(user: User | AnonymousUser, perm: Perm = Perm.QUALITY_VIEW) -> Q:
-    """Nonconformities of a unit the user covers, or of a service whose responsible unit they cover."""
-    return unit_filter(user, perm, "unit") | (
-        Q(unit__isnull=True) & unit_filter(user, perm, "service__responsible_unit")
+    """Nonconformities of a unit the user covers (a hall window's: through the department it serves), or of
+    a service whose responsible unit they cover."""
+    return (
+        unit_filter(user, perm, "unit")
+        | unit_filter(user, perm, "unit__serving_unit")
+        | (Q(unit__isnull=True) & unit_filter(user, perm, "service__responsible_unit"))
     )
 
 
@@ -35,8 +40,15 @@ def nc_list(*, user: User | AnonymousUser, status: str = "") -> QuerySet[Nonconf
 
 
 def access_nc(user: User | AnonymousUser, number: str) -> Nonconformity:
-    """One nonconformity by number; 404 whether it is missing or out of the user's scope."""
-    found = nc_list(user=user).filter(number=number).first()
+    """One nonconformity by number, for someone whose units it concerns or who owns one of its actions;
+    404 whether it is missing or out of reach."""
+    owner = Q(actions__owner=user) if isinstance(user, User) else Q(pk__in=[])
+    found = (
+        Nonconformity.objects.filter(nc_scope(user) | owner, number=number)
+        .select_related("unit", "service", "owner")
+        .distinct()
+        .first()
+    )
     if found is None:
         raise NotFound(code="not_found")
     return found
@@ -44,8 +56,10 @@ def access_nc(user: User | AnonymousUser, number: str) -> Nonconformity:
 
 def timeline_of(target: Model) -> QuerySet[AuditEvent]:
     """The audit events of one object, oldest first: the page's timeline."""
-    return AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk)).order_by(
-        "occurred_at", "pk"
+    return (
+        AuditEvent.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+        .select_related("actor")
+        .order_by("occurred_at", "pk")
     )
 
 
@@ -74,7 +88,7 @@ def workspace(*, user: User | AnonymousUser, today: dt.date) -> Workspace:
     by_age = {label: 0 for label, _low, _high in _AGES}
     for severity, raised_at in open_rows.values_list("severity", "raised_at"):
         by_severity[severity] = by_severity.get(severity, 0) + 1
-        age = (today - raised_at.date()).days
+        age = (today - local_date(raised_at, timezone.get_default_timezone())).days
         for label, low, high in _AGES:
             if low <= age < high:
                 by_age[label] += 1

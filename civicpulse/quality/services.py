@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from civicpulse.accounts.enums import Role, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
-from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit
+from civicpulse.accounts.permissions import Perm, has_perm_on_unit
 from civicpulse.assessment import indicators as lib
 from civicpulse.cases.models import Case
 from civicpulse.catalogue.models import ProcedureVersion, Service
@@ -65,10 +65,8 @@ def _forbidden() -> Forbidden:
 
 
 def _require_on(actor: User, perm: Perm, unit: OrgUnit | None) -> None:
-    if unit is None:
-        if not has_perm(actor, perm):
-            raise _forbidden()
-    elif not has_perm_on_unit(actor, perm, unit):
+    # No unit, no scope to hold the permission over: deny rather than accept it held anywhere.
+    if unit is None or not has_perm_on_unit(actor, perm, unit):
         raise _forbidden()
 
 
@@ -120,7 +118,13 @@ def document_create(
         created_by=actor,
         created_at=clock.now(),
     )
-    audit_record(actor=actor, action="quality.document.created", target=document, data={"code": code})
+    audit_record(
+        unit=document.owner_unit,
+        actor=actor,
+        action="quality.document.created",
+        target=document,
+        data={"code": code},
+    )
     return _draft(actor, document, body, change_reason or _("First issue."))
 
 
@@ -137,7 +141,11 @@ def _draft(actor: User, document: Document, body: str, change_reason: str) -> Do
         created_at=clock.now(),
     )
     audit_record(
-        actor=actor, action="quality.document.drafted", target=document, data={"version": version.number}
+        unit=document.owner_unit,
+        actor=actor,
+        action="quality.document.drafted",
+        target=document,
+        data={"version": version.number},
     )
     return version
 
@@ -153,6 +161,55 @@ def document_version_draft(
 
 
 @transaction.atomic
+def document_version_edit(
+    *, actor: User, version: DocumentVersion, body: str, change_reason: str
+) -> DocumentVersion:
+    """The author corrects a draft (one sent back, say); what is in review or in force is never edited."""
+    version = (
+        DocumentVersion.objects.select_for_update().select_related("document__owner_unit").get(pk=version.pk)
+    )
+    _require_on(actor, Perm.QUALITY_MANAGE, version.document.owner_unit)
+    if version.status != VersionStatus.DRAFT:
+        raise Conflict(_("Only a draft is edited."), code="not_a_draft")
+    if version.author_id != actor.pk:
+        raise Forbidden(_("A draft is edited by its author."), code="not_the_author")
+    version.body = _text(body, _("The text"), 100_000)
+    version.change_reason = _text(change_reason, _("The reason for the change"))
+    version.save(update_fields=["body", "change_reason"])
+    audit_record(
+        unit=version.document.owner_unit,
+        actor=actor,
+        action="quality.document.edited",
+        target=version.document,
+        data={"version": version.number},
+    )
+    return version
+
+
+@transaction.atomic
+def document_withdraw(*, actor: User, document: Document, reason: str) -> Document:
+    """A document taken out of use: its effective version is withdrawn, a version in preparation
+    discarded into the record as withdrawn too; nothing is deleted (ISO 9001 7.5.3.2: obsolete documents
+    are kept, marked)."""
+    document = Document.objects.select_for_update().select_related("owner_unit").get(pk=document.pk)
+    _require_on(actor, Perm.DOCUMENT_APPROVE, document.owner_unit)
+    live = document.versions.filter(
+        status__in=[VersionStatus.EFFECTIVE, VersionStatus.DRAFT, VersionStatus.IN_REVIEW]
+    )
+    if not live.exists():
+        raise Conflict(_("This document is not in use."), code="not_in_use")
+    live.update(status=VersionStatus.WITHDRAWN)
+    audit_record(
+        unit=document.owner_unit,
+        actor=actor,
+        action="quality.document.withdrawn",
+        target=document,
+        data={"reason": _text(reason, _("The reason"))},
+    )
+    return document
+
+
+@transaction.atomic
 def document_version_submit(*, actor: User, version: DocumentVersion) -> DocumentVersion:
     version = (
         DocumentVersion.objects.select_for_update().select_related("document__owner_unit").get(pk=version.pk)
@@ -163,6 +220,7 @@ def document_version_submit(*, actor: User, version: DocumentVersion) -> Documen
     version.status = VersionStatus.IN_REVIEW
     version.save(update_fields=["status"])
     audit_record(
+        unit=version.document.owner_unit,
         actor=actor,
         action="quality.document.submitted",
         target=version.document,
@@ -223,6 +281,7 @@ def document_version_approve(
     version.review_due = _add_months(effective_on, months)
     version.save(update_fields=["status", "approver", "approved_at", "effective_on", "review_due"])
     audit_record(
+        unit=document.owner_unit,
         actor=actor,
         action="quality.document.approved",
         target=document,
@@ -254,9 +313,11 @@ def bound_readers(document: Document) -> list[User]:
     """The active staff holding one of the document's roles in the owner unit's subtree."""
     if not document.roles:
         return []
+    # The owner's subtree, and the hall windows serving a unit in it (window officers sit under the hall).
     ids = RoleAssignment.objects.filter(
+        Q(unit__path__startswith=document.owner_unit.path)
+        | Q(unit__serving_unit__path__startswith=document.owner_unit.path),
         role__in=document.roles,
-        unit__path__startswith=document.owner_unit.path,
         unit__is_active=True,
         user__is_active=True,
         user__kind=UserKind.STAFF,
@@ -275,6 +336,7 @@ def document_acknowledge(*, actor: User, version: DocumentVersion) -> Acknowledg
     )
     if created:
         audit_record(
+            unit=version.document.owner_unit,
             actor=actor,
             action="quality.document.acknowledged",
             target=version.document,
@@ -311,15 +373,21 @@ def _link(nc: Nonconformity, kind: str, ids: Iterable[int]) -> int:
     have = set(nc.records.filter(kind=kind).values_list("object_id", flat=True))
     new = sorted(set(ids) - have)
     NonconformityRecord.objects.bulk_create(
-        [NonconformityRecord(nonconformity=nc, kind=kind, object_id=i) for i in new]
+        [NonconformityRecord(nonconformity=nc, kind=kind, object_id=i) for i in new], ignore_conflicts=True
     )
     return len(new)
 
 
+def answering_unit(unit: OrgUnit) -> OrgUnit:
+    """The unit that answers for another: a hall window answers through the department it serves."""
+    return unit.serving_unit if unit.serving_unit is not None else unit
+
+
 def nc_subject_unit(nc: Nonconformity) -> OrgUnit | None:
-    """The unit whose scope covers a nonconformity: its unit, or its service's responsible unit."""
+    """The unit whose scope covers a nonconformity: its unit (a window's serving department), or its
+    service's responsible unit."""
     if nc.unit is not None:
-        return nc.unit
+        return answering_unit(nc.unit)
     return nc.service.responsible_unit if nc.service is not None else None
 
 
@@ -346,8 +414,21 @@ def nc_raise(
         raise ValidationFailed(_("Name the unit or the service concerned."), code="subject_required")
     if indicator and indicator not in lib.INDICATORS:
         raise ValidationFailed(_("Choose an indicator from the library."), code="invalid_indicator")
-    subject = unit if unit is not None else service.responsible_unit  # type: ignore[union-attr]
+    subject = answering_unit(unit) if unit is not None else service.responsible_unit  # type: ignore[union-attr]
     _require_on(actor, Perm.QUALITY_MANAGE, subject)
+    baseline: dict[str, Any] = {}
+    if indicator:
+        # Raised by hand, the baseline is the month before: what the check will compare with.
+        end = _today() - dt.timedelta(days=1)
+        start = end - dt.timedelta(days=29)
+        before = measure(indicator, start=start, end=end, cutoff=clock.now(), unit=unit, service=service)
+        baseline = {
+            "baseline_start": start,
+            "baseline_end": end,
+            "baseline_value": before.value,
+            "baseline_n": before.n,
+            "check_after_days": int(str(_setting("EFFECTIVENESS_CHECK_DAYS"))),
+        }
     nc = _create(
         title=_text(title, _("The title"), 200),
         description=_text(description, _("The description")),
@@ -359,9 +440,14 @@ def nc_raise(
         raised_by=actor,
         raised_at=clock.now(),
         owner=actor,
+        **baseline,
     )
     audit_record(
-        actor=actor, action="quality.nc.raised", target=nc, data={"number": nc.number, "nc_source": source}
+        unit=nc_subject_unit(nc),
+        actor=actor,
+        action="quality.nc.raised",
+        target=nc,
+        data={"number": nc.number, "nc_source": source},
     )
     return nc
 
@@ -398,6 +484,7 @@ def nc_raise_for_finding(
     )
     _link(nc, RecordKind.FINDING, [finding_id])
     audit_record(
+        unit=nc_subject_unit(nc),
         actor=actor,
         action="quality.nc.raised",
         target=nc,
@@ -435,7 +522,11 @@ def nc_analyse(
         nc.owner = owner
     nc.save(update_fields=["containment", "whys", "cause_category", "root_cause", "owner"])
     audit_record(
-        actor=actor, action="quality.nc.analysed", target=nc, data={"cause_category": cause_category}
+        unit=nc_subject_unit(nc),
+        actor=actor,
+        action="quality.nc.analysed",
+        target=nc,
+        data={"cause_category": cause_category},
     )
     return nc
 
@@ -474,6 +565,7 @@ def action_add(
         nc.status = NcStatus.ACTIONS
         nc.save(update_fields=["status"])
     audit_record(
+        unit=nc_subject_unit(nc),
         actor=actor,
         action="quality.action.added",
         target=nc,
@@ -509,6 +601,7 @@ def action_complete(
     action.overdue = False
     action.save(update_fields=["status", "result", "done_at", "procedure_version", "overdue"])
     audit_record(
+        unit=nc_subject_unit(nc),
         actor=actor,
         action="quality.action.done",
         target=nc,
@@ -583,6 +676,7 @@ def nc_check(*, actor: User | None, nc: Nonconformity) -> Nonconformity:
         ]
     )
     audit_record(
+        unit=nc_subject_unit(nc),
         actor=actor,
         action="quality.nc.checked",
         target=nc,
@@ -615,7 +709,9 @@ def nc_close(*, actor: User, nc: Nonconformity, note: str) -> Nonconformity:
     _require_on(actor, Perm.QUALITY_MANAGE, nc_subject_unit(nc))
     if not nc.is_open:
         raise Conflict(_("This nonconformity is closed."), code="nc_closed")
-    if nc.indicator:
+    if nc.indicator and nc.checked_at is None:
+        # An indicator closes it by its check; after a check that found no improvement (or too few
+        # records to tell), the quality office may still close it, and the note says why.
         raise Conflict(_("This nonconformity is closed by its effectiveness check."), code="closed_by_check")
     if not nc.actions.exists() or nc.actions.filter(status=ActionStatus.OPEN).exists():
         raise Conflict(_("Close the nonconformity once its actions are done."), code="actions_open")
@@ -623,7 +719,7 @@ def nc_close(*, actor: User, nc: Nonconformity, note: str) -> Nonconformity:
     nc.closed_at = clock.now()
     nc.closing_note = _text(note, _("The closing note"))
     nc.save(update_fields=["status", "closed_at", "closing_note"])
-    audit_record(actor=actor, action="quality.nc.closed", target=nc, data={})
+    audit_record(unit=nc_subject_unit(nc), actor=actor, action="quality.nc.closed", target=nc, data={})
     return nc
 
 
@@ -637,7 +733,13 @@ def nc_cancel(*, actor: User, nc: Nonconformity, reason: str) -> Nonconformity:
     nc.closing_note = _text(reason, _("The reason"))
     nc.save(update_fields=["status", "closing_note"])
     nc.actions.filter(status=ActionStatus.OPEN).update(status=ActionStatus.CANCELLED)
-    audit_record(actor=actor, action="quality.nc.cancelled", target=nc, data={"reason": nc.closing_note})
+    audit_record(
+        unit=nc_subject_unit(nc),
+        actor=actor,
+        action="quality.nc.cancelled",
+        target=nc,
+        data={"reason": nc.closing_note},
+    )
     return nc
 
 
@@ -674,6 +776,7 @@ def _day_bounds(month: Month) -> tuple[dt.datetime, dt.datetime]:
 
 def _raise_by_rule(
     *,
+    threshold: int,
     key: str,
     source: str,
     title: str,
@@ -688,13 +791,41 @@ def _raise_by_rule(
     """The nonconformity of a rule key, raised the first time the rule fires; later firings only add the
     records that were not linked yet (a closed one is never reopened: its period was dealt with)."""
     existing = Nonconformity.objects.filter(rule_key=key).first()
-    if existing is not None:
-        added = _link(existing, kind, ids) if existing.is_open else 0
-        if added:
-            audit_record(
-                actor=None, action="quality.nc.records_added", target=existing, data={"count": added}
-            )
-        return existing, False
+    if existing is None:
+        try:
+            with transaction.atomic():
+                created = _raise_new(
+                    threshold, key, source, title, description, kind, ids, indicator, month, unit, service
+                )
+                return created, True
+        except IntegrityError:
+            # Another scan raised it a moment ago: link to that one.
+            existing = Nonconformity.objects.get(rule_key=key)
+    added = _link(existing, kind, ids) if existing.is_open else 0
+    if added:
+        audit_record(
+            actor=None,
+            action="quality.nc.records_added",
+            target=existing,
+            unit=nc_subject_unit(existing),
+            data={"count": added},
+        )
+    return existing, False
+
+
+def _raise_new(
+    threshold: int,
+    key: str,
+    source: str,
+    title: str,
+    description: str,
+    kind: str,
+    ids: list[int],
+    indicator: str,
+    month: Month,
+    unit: OrgUnit | None,
+    service: Service | None,
+) -> Nonconformity:
     baseline = measure(
         indicator, start=month.first, end=month.last, cutoff=clock.now(), unit=unit, service=service
     )
@@ -706,9 +837,8 @@ def _raise_by_rule(
         unit=unit,
         service=service,
         period=month.label,
-        severity=Severity.MAJOR
-        if len(ids) >= 2 * int(str(_setting("REPEATED_BAD_REVIEWS")))
-        else Severity.MINOR,
+        # Twice what makes a rule fire is a pattern, not a bad week.
+        severity=Severity.MAJOR if len(ids) >= 2 * threshold else Severity.MINOR,
         raised_at=clock.now(),
         indicator=indicator,
         baseline_start=month.first,
@@ -718,10 +848,15 @@ def _raise_by_rule(
         check_after_days=int(str(_setting("EFFECTIVENESS_CHECK_DAYS"))),
     )
     _link(nc, kind, ids)
+    subject = nc_subject_unit(nc)
     audit_record(
-        actor=None, action="quality.nc.raised", target=nc, data={"number": nc.number, "nc_source": source}
+        actor=None,
+        action="quality.nc.raised",
+        target=nc,
+        unit=subject,
+        data={"number": nc.number, "nc_source": source},
     )
-    officers = _quality_officers(unit if unit is not None else service.responsible_unit)  # type: ignore[union-attr]
+    officers = _quality_officers(subject) if subject is not None else []
     if officers:
         notify(
             recipients=officers,
@@ -729,20 +864,37 @@ def _raise_by_rule(
             target=nc,
             params={"number": nc.number, "title": title},
         )
-    return nc, True
+    return nc
 
 
 def _quality_officers(unit: OrgUnit) -> list[User]:
-    """Quality officers whose scope covers the unit (the office above it)."""
-    ancestors = [p for p in unit.path.strip("/").split("/") if p]
+    """Quality officers whose scope covers the unit (the office above it; a window's: its department's)."""
+    ancestors = [p for p in answering_unit(unit).path.strip("/").split("/") if p]
     ids = RoleAssignment.objects.filter(
         role=Role.QUALITY_OFFICER, unit_id__in=[int(a) for a in ancestors], user__is_active=True
     ).values("user_id")
     return list(User.objects.filter(pk__in=ids).order_by("pk"))
 
 
-def _bad_review_rules(month: Month) -> int:
-    threshold = int(str(_setting("REPEATED_BAD_REVIEWS")))
+@dataclass(frozen=True)
+class Thresholds:
+    """When the rules fire; by default the settings (REPEATED_BAD_REVIEWS, SLA_BREACH_MIN and _SHARE)."""
+
+    bad_reviews: int
+    late_cases: int
+    late_share: float
+
+    @classmethod
+    def from_settings(cls) -> Thresholds:
+        return cls(
+            bad_reviews=int(str(_setting("REPEATED_BAD_REVIEWS"))),
+            late_cases=int(str(_setting("SLA_BREACH_MIN"))),
+            late_share=float(str(_setting("SLA_BREACH_SHARE"))),
+        )
+
+
+def _bad_review_rules(month: Month, thresholds: Thresholds) -> int:
+    threshold = thresholds.bad_reviews
     start, end = _day_bounds(month)
     bad = Evaluation.objects.filter(
         status=EvaluationStatus.VALID, grade=Grade.BAD, submitted_at__gte=start, submitted_at__lt=end
@@ -764,6 +916,7 @@ def _bad_review_rules(month: Month) -> int:
                 continue
             name = subject.name_zh or subject.code
             _nc, created = _raise_by_rule(
+                threshold=threshold,
                 key=f"{Source.BAD_REVIEWS}|{field}:{subject.pk}|{month.label}",
                 source=Source.BAD_REVIEWS,
                 title=_("%(count)s bad reviews of %(name)s in %(month)s")
@@ -784,11 +937,10 @@ def _bad_review_rules(month: Month) -> int:
     return raised
 
 
-def _sla_rules(month: Month) -> int:
+def _sla_rules(month: Month, thresholds: Thresholds) -> int:
     """Units whose cases received in the month were decided late often enough: at least the minimum count
     and share of the cases decided so far (the engine's on-time rate, seen from the other side)."""
-    minimum = int(str(_setting("SLA_BREACH_MIN")))
-    share = float(str(_setting("SLA_BREACH_SHARE")))
+    minimum, share = thresholds.late_cases, thresholds.late_share
     cases = Case.objects.filter(
         intake_date__gte=month.first,
         intake_date__lte=month.last,
@@ -811,6 +963,7 @@ def _sla_rules(month: Month) -> int:
             cases.filter(responsible_unit=unit, working_days__gt=F("limit_days")).values_list("pk", flat=True)
         )
         _nc, created = _raise_by_rule(
+            threshold=minimum,
             key=f"{Source.SLA_BREACHES}|unit:{unit.pk}|{month.label}",
             source=Source.SLA_BREACHES,
             title=_("%(count)s cases of %(name)s decided late in %(month)s")
@@ -838,11 +991,18 @@ def _escalate_overdue(today: dt.date) -> int:
             "nonconformity__unit", "nonconformity__service__responsible_unit", "owner", "nonconformity__owner"
         )
     )
+    escalated = 0
     for action in late:
         with transaction.atomic():
-            Action.objects.filter(pk=action.pk).update(overdue=True, escalated_at=clock.now())
+            # Done or escalated meanwhile (a concurrent scan, the owner): nothing to say.
+            if not Action.objects.filter(pk=action.pk, status=ActionStatus.OPEN, overdue=False).update(
+                overdue=True, escalated_at=clock.now()
+            ):
+                continue
+            escalated += 1
             nc = action.nonconformity
             audit_record(
+                unit=nc_subject_unit(nc),
                 actor=None,
                 action="quality.action.overdue",
                 target=nc,
@@ -856,7 +1016,7 @@ def _escalate_overdue(today: dt.date) -> int:
                 target=nc,
                 params={"number": nc.number, "due_on": action.due_on.isoformat()},
             )
-    return len(late)
+    return escalated
 
 
 def _checks_due(today: dt.date) -> int:
@@ -868,16 +1028,17 @@ def _checks_due(today: dt.date) -> int:
     return done
 
 
-def quality_scan(*, today: dt.date | None = None) -> dict[str, int]:
+def quality_scan(*, today: dt.date | None = None, thresholds: Thresholds | None = None) -> dict[str, int]:
     """The time-driven work of the quality system (safe to run repeatedly): each rule raises at most one
     nonconformity per subject and month, overdue actions are escalated once, due checks are run."""
     today = today or _today()
+    thresholds = thresholds or Thresholds.from_settings()
     result = {"raised": 0, "escalated": 0, "checked": 0}
     for month in _months_to_scan(today):
         with transaction.atomic():
-            result["raised"] += _bad_review_rules(month)
+            result["raised"] += _bad_review_rules(month, thresholds)
         with transaction.atomic():
-            result["raised"] += _sla_rules(month)
+            result["raised"] += _sla_rules(month, thresholds)
     result["escalated"] = _escalate_overdue(today)
     result["checked"] = _checks_due(today)
     return result

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -19,7 +20,7 @@ from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, has_perm_on_unit, unit_filter
 from civicpulse.core.errors import DomainError, NotFound, ValidationFailed
 from civicpulse.quality import charts, reviews
-from civicpulse.quality.models import ManagementReview, ReviewOutput
+from civicpulse.quality.models import ManagementReview
 from civicpulse.quality.models.reviews import OutputKind
 from civicpulse.quality.selectors import timeline_of
 from civicpulse.quality.views import _english, _staff
@@ -35,9 +36,13 @@ def _date(value: str, what: str) -> dt.date:
 
 
 def _review(user: User, review_id: int) -> ManagementReview:
+    """A review of a unit the user oversees, or one that gave them an action to do."""
     found = (
-        ManagementReview.objects.filter(unit_filter(user, Perm.QUALITY_VIEW, "unit"), pk=review_id)
+        ManagementReview.objects.filter(
+            unit_filter(user, Perm.QUALITY_VIEW, "unit") | Q(outputs__owner=user), pk=review_id
+        )
         .select_related("unit", "chair")
+        .distinct()
         .first()
     )
     if found is None:
@@ -92,7 +97,7 @@ def _context(review: ManagementReview) -> dict[str, Any]:
 
 @login_required
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
-    user = _staff(request)
+    user = _staff(request, None)
     review = _review(user, review_id)
     error: DomainError | None = None
     if request.method == "POST":
@@ -143,7 +148,8 @@ def _act(user: User, review: ManagementReview, form: Any) -> None:
             due_on=due,
         )
     elif do == "output_done":
-        output = ReviewOutput.objects.filter(pk=form.get("output", "0") or 0).first()
+        raw = form.get("output", "")
+        output = review.outputs.filter(pk=int(raw)).first() if raw.isdigit() else None
         if output is None:
             raise NotFound()
         reviews.review_output_done(actor=user, output=output)

@@ -175,3 +175,28 @@ def test_documents_through_the_api(world, client_for):
         content_type="application/json",
     )
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_kind"
+
+
+def test_a_draft_sent_back_is_corrected_by_its_author_and_a_document_is_withdrawn_not_deleted(world):
+    draft = _document(world, owner_unit=world.dept_a)
+    with clock.frozen(at("2025-11-04")):
+        quality.document_version_submit(actor=world.quality_a, version=draft)
+        quality.document_version_return(actor=world.head_a, version=draft, reason="Add the receipt step.")
+        with pytest.raises(Forbidden):
+            quality.document_version_edit(actor=world.head_a, version=draft, body="x", change_reason="y")
+        edited = quality.document_version_edit(
+            actor=world.quality_a,
+            version=draft,
+            body="1. Greet. 2. Check. 3. Receipt.",
+            change_reason="Receipt step.",
+        )
+        quality.document_version_submit(actor=world.quality_a, version=edited)
+        with pytest.raises(Conflict):  # in review: no longer edited
+            quality.document_version_edit(actor=world.quality_a, version=edited, body="z", change_reason="z")
+        quality.document_version_approve(actor=world.head_a, version=edited)
+        with pytest.raises(Forbidden):
+            quality.document_withdraw(actor=world.head_b, document=edited.document, reason="Obsolete.")
+        quality.document_withdraw(
+            actor=world.head_a, document=edited.document, reason="Replaced by the new guide."
+        )
+    assert list(edited.document.versions.values_list("status", flat=True)) == ["withdrawn"]

@@ -275,3 +275,77 @@ def test_a_changed_procedure_is_linked_to_the_action(world):
     assert done.procedure_version == version
     event = AuditEvent.objects.filter(action="quality.action.done").get()
     assert event.data["procedure"] == f" (SVC-1 v{version.number})"
+
+
+def test_a_window_answers_through_the_department_it_serves(world, client_for):
+    # Pad ratings at the hall window: the nonconformity is the window's, seen and run by dept-a's office.
+    for day in ("2025-11-03", "2025-11-04", "2025-11-05"):
+        case = case_decided(world, day, "2025-11-07")
+        with clock.frozen(at("2025-11-08")):
+            ev.evaluation_submit(
+                case=case, stage="intake", channel="pad", rating=ev.Rating(1, {}, ["slow"]), as_applicant=True
+            )
+    _scan("2025-11-10")
+    nc = Nonconformity.objects.get(unit=world.window)
+    assert Notification.objects.filter(recipient=world.quality_a, code="quality.nc.raised").exists()
+    assert client_for(world.quality_a).get(f"/staff/quality/nonconformities/{nc.number}/").status_code == 200
+    assert client_for(world.head_b).get(f"/staff/quality/nonconformities/{nc.number}/").status_code == 404
+
+
+def test_an_action_owner_without_quality_rights_reads_and_completes_it(world, client_for):
+    nc = _raised_on_bad_reviews(world)
+    with clock.frozen(at("2025-11-11")):
+        action = quality.action_add(
+            actor=world.quality_a,
+            nc=nc,
+            kind="correction",
+            description="Brief the window.",
+            owner=world.window_officer,
+            working_days=3,
+        )
+        page = client_for(world.window_officer).get(f"/staff/quality/nonconformities/{nc.number}/")
+        assert page.status_code == 200 and "Mark done" in page.content.decode()
+        done = client_for(world.window_officer).post(
+            f"/staff/quality/nonconformities/{nc.number}/",
+            {"do": "done", "action": str(action.pk), "result": "Briefed."},
+        )
+    assert done.status_code == 302
+    assert client_for(world.window_officer).get("/staff/quality/nonconformities/").status_code == 404
+
+
+def test_raised_by_hand_with_an_indicator_it_has_a_baseline_and_closes_by_note_after_a_failed_check(world):
+    for day in ("2025-11-03", "2025-11-04"):
+        _rated(world, day, 1)
+    with clock.frozen(at("2025-11-10")):
+        nc = quality.nc_raise(
+            actor=world.quality_a,
+            title="Letters about delays",
+            description="Two letters.",
+            source="complaint",
+            severity="minor",
+            unit=world.dept_a,
+            indicator="bad_review_rate",
+        )
+        assert (nc.baseline_start, nc.baseline_end, nc.baseline_value, nc.baseline_n) == (
+            dt.date(2025, 10, 11),
+            dt.date(2025, 11, 9),
+            1.0,
+            2,
+        )
+        action = quality.action_add(
+            actor=world.quality_a,
+            nc=nc,
+            kind="corrective",
+            description="Retrain.",
+            owner=world.head_a,
+            working_days=2,
+        )
+        quality.action_complete(actor=world.head_a, action=action, result="Retrained.")
+        with pytest.raises(Conflict):  # not before its check
+            quality.nc_close(actor=world.quality_a, nc=nc, note="Looks better.")
+    _scan("2025-12-12")  # nothing rated after the actions: too few records to tell
+    nc.refresh_from_db()
+    assert (nc.status, nc.effective, nc.effect_n) == ("actions", False, 0)
+    with clock.frozen(at("2025-12-12")):
+        closed = quality.nc_close(actor=world.quality_a, nc=nc, note="No ratings since; letters stopped.")
+    assert closed.status == "closed"

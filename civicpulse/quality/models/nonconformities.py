@@ -98,6 +98,10 @@ class Nonconformity(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=NcStatus.CLOSED) | Q(closed_at__isnull=False), name="nc_closed_has_a_date"
             ),
+            # Without a unit or a service nobody's scope covers it, so nobody could act on it.
+            models.CheckConstraint(
+                condition=Q(unit__isnull=False) | Q(service__isnull=False), name="nc_has_a_subject"
+            ),
         ]
         indexes = [models.Index(fields=["status", "raised_at"], name="quality_nc_status_idx")]
 
