@@ -399,7 +399,7 @@ def _inline_in_lists() -> None:
 
 
 def _phases(record: list[dict[str, Any]]) -> None:
-    """Time and resident memory around the engine's stages (facts, grouping, digest, scoring): the
+    """Time and resident memory around the engine's stages (counting queries, digest, scoring): the
     functions are wrapped in this process only, nothing in civicpulse/ changes."""
     from civicpulse.assessment import counts, scoring, services
 
