@@ -16,7 +16,7 @@ from civicpulse.core.errors import NotFound
 from civicpulse.core.models import AuditEvent
 from civicpulse.core.workdays import local_date
 from civicpulse.quality.enums import OPEN_NC, ActionStatus, VersionStatus
-from civicpulse.quality.models import Action, Document, DocumentVersion, Nonconformity
+from civicpulse.quality.models import Acknowledgement, Action, Document, DocumentVersion, Nonconformity
 from civicpulse.quality.services import bound_readers
 
 
@@ -225,13 +225,15 @@ def acknowledgements(version: DocumentVersion) -> Acknowledgements:
 
 def my_documents(*, user: User) -> list[DocumentVersion]:
     """The effective versions that bind the user and that they have not acknowledged yet."""
+    roles = set(user.role_assignments.values_list("role", flat=True))
+    read = set(Acknowledgement.objects.filter(user=user).values_list("version_id", flat=True))
     found = []
     for version in DocumentVersion.objects.filter(status=VersionStatus.EFFECTIVE).select_related(
         "document__owner_unit"
     ):
-        if (
-            user in bound_readers(version.document)
-            and not version.acknowledgements.filter(user=user).exists()
-        ):
+        # Only documents naming one of the user's roles can bind them: the rest need no query.
+        if version.pk in read or not roles & set(version.document.roles):
+            continue
+        if user in bound_readers(version.document):
             found.append(version)
     return found

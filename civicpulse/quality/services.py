@@ -24,7 +24,7 @@ from civicpulse.cases.models import Case
 from civicpulse.catalogue.models import ProcedureVersion, Service
 from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
-from civicpulse.core.calendars import calendar_for
+from civicpulse.core.calendars import calendar_code_for_unit_code, calendar_from_snapshot, calendar_snapshot
 from civicpulse.core.errors import Conflict, Forbidden, ValidationFailed
 from civicpulse.core.notify import notify
 from civicpulse.core.workdays import add_working_days, local_date
@@ -268,8 +268,12 @@ def document_version_approve(
         )
     today = _today()
     effective_on = effective_on or today
-    if effective_on < today:
-        raise ValidationFailed(_("A version cannot take effect in the past."), code="effective_in_past")
+    # Approval puts the version in force the day it is given: a version waiting for a later day would leave
+    # no text in force meanwhile, or two.
+    if effective_on != today:
+        raise ValidationFailed(
+            _("A version takes effect on the day it is approved."), code="effective_not_today"
+        )
     months = int(str(_setting("DOCUMENT_REVIEW_MONTHS")))
     DocumentVersion.objects.filter(document=document, status=VersionStatus.EFFECTIVE).update(
         status=VersionStatus.SUPERSEDED
@@ -483,6 +487,14 @@ def nc_raise_for_finding(
         owner=actor,
     )
     _link(nc, RecordKind.FINDING, [finding_id])
+    officers = _quality_officers(unit)
+    if officers:
+        notify(
+            recipients=officers,
+            code="quality.nc.raised",
+            target=nc,
+            params={"number": nc.number, "title": nc.title},
+        )
     audit_record(
         unit=nc_subject_unit(nc),
         actor=actor,
@@ -552,7 +564,11 @@ def action_add(
         raise ValidationFailed(_("Give the time in working days, from 1 to 250."), code="invalid_days")
     if owner.kind != UserKind.STAFF or not owner.is_active:
         raise ValidationFailed(_("An action is owned by an active staff member."), code="invalid_owner")
-    due = add_working_days(calendar_for(str(_setting("DEFAULT_CALENDAR"))), _today(), working_days)
+    subject = nc_subject_unit(nc)
+    code = (calendar_code_for_unit_code(subject.code) if subject else None) or str(
+        _setting("DEFAULT_CALENDAR")
+    )
+    due = add_working_days(calendar_from_snapshot(calendar_snapshot(code)), _today(), working_days)
     action = Action.objects.create(
         nonconformity=nc,
         kind=kind,
@@ -618,7 +634,12 @@ def action_complete(
         nc.status = NcStatus.VERIFYING
         nc.effect_start = today + dt.timedelta(days=1)
         nc.effect_end = today + dt.timedelta(days=nc.check_after_days)
-        nc.check_due = nc.effect_end + dt.timedelta(days=1)
+        # A case indicator counts the cases received in the span once they end: checked at once, only
+        # the quick ones would have, and the check would flatter the actions.
+        grace = 0
+        if nc.indicator and lib.INDICATORS[nc.indicator].source == "cases":
+            grace = int(str(_setting("EFFECTIVENESS_CASE_GRACE_DAYS")))
+        nc.check_due = nc.effect_end + dt.timedelta(days=1 + grace)
         nc.save(update_fields=["status", "effect_start", "effect_end", "check_due"])
     return action
 
@@ -768,6 +789,14 @@ def _months_to_scan(today: dt.date) -> list[Month]:
     return [_month_of(current.first - dt.timedelta(days=1)), current]
 
 
+def _months_back(today: dt.date, count: int) -> list[Month]:
+    """The month under way and the `count` months before it, oldest first."""
+    months = [_month_of(today)]
+    for _i in range(count):
+        months.insert(0, _month_of(months[0].first - dt.timedelta(days=1)))
+    return months
+
+
 def _day_bounds(month: Month) -> tuple[dt.datetime, dt.datetime]:
     tz = timezone.get_default_timezone()
     start = dt.datetime.combine(month.first, dt.time.min, tz)
@@ -802,6 +831,17 @@ def _raise_by_rule(
             # Another scan raised it a moment ago: link to that one.
             existing = Nonconformity.objects.get(rule_key=key)
     added = _link(existing, kind, ids) if existing.is_open else 0
+    if added and existing.status == NcStatus.OPEN and existing.indicator:
+        # Raised while its month was under way: the baseline follows the month until work starts on it.
+        again = measure(
+            existing.indicator,
+            start=month.first,
+            end=month.last,
+            cutoff=clock.now(),
+            unit=existing.unit,
+            service=existing.service,
+        )
+        Nonconformity.objects.filter(pk=existing.pk).update(baseline_value=again.value, baseline_n=again.n)
     if added:
         audit_record(
             actor=None,
@@ -1037,6 +1077,8 @@ def quality_scan(*, today: dt.date | None = None, thresholds: Thresholds | None 
     for month in _months_to_scan(today):
         with transaction.atomic():
             result["raised"] += _bad_review_rules(month, thresholds)
+    # A case received three months ago may be decided late only now.
+    for month in _months_back(today, 3):
         with transaction.atomic():
             result["raised"] += _sla_rules(month, thresholds)
     result["escalated"] = _escalate_overdue(today)

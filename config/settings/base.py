@@ -182,6 +182,8 @@ CIVICPULSE = {
     "EFFECTIVENESS_CHECK_DAYS": 30,
     # Below this many records measured after the actions, the check cannot tell: no improvement is shown.
     "EFFECTIVENESS_MIN_SAMPLE": 5,
+    # A case indicator is checked this many days later still, so the cases received in the span can end.
+    "EFFECTIVENESS_CASE_GRACE_DAYS": 30,
     "SLA_BREACH_MIN": 5,
     "SLA_BREACH_SHARE": 0.1,
     "REVIEW_ANSWER_DAYS": 10,

@@ -349,3 +349,30 @@ def test_raised_by_hand_with_an_indicator_it_has_a_baseline_and_closes_by_note_a
     with clock.frozen(at("2025-12-12")):
         closed = quality.nc_close(actor=world.quality_a, nc=nc, note="No ratings since; letters stopped.")
     assert closed.status == "closed"
+
+
+def test_a_case_indicator_is_checked_once_the_cases_of_its_span_could_end(world):
+    late = [case_decided(world, f"2025-11-0{d}", "2025-11-20") for d in (3, 4, 5, 6, 7)]
+    assert late
+    _scan("2025-11-24")
+    nc = Nonconformity.objects.get(source="sla_breaches")
+    with clock.frozen(at("2025-11-25")):
+        action = quality.action_add(
+            actor=world.quality_a,
+            nc=nc,
+            kind="corrective",
+            description="Add an approver.",
+            owner=world.head_a,
+            working_days=2,
+        )
+        quality.action_complete(actor=world.head_a, action=action, result="Added.")
+    nc.refresh_from_db()
+    # 30 days measured, then 30 more for the cases received in them to be decided.
+    assert (nc.effect_end, nc.check_due) == (dt.date(2025, 12, 25), dt.date(2026, 1, 25))
+
+
+def test_cases_received_months_ago_and_decided_late_now_are_still_found(world):
+    for d in (1, 2, 3, 4, 5):
+        case_decided(world, f"2025-09-0{d}", "2025-11-20")
+    assert _scan("2025-11-24")["raised"] == 1
+    assert Nonconformity.objects.get(source="sla_breaches").period == "2025-09"
