@@ -174,6 +174,21 @@ def _nonconformities(rng: random.Random, start: dt.date, now: dt.datetime, offic
                 _work_on(rng, nc, scan_day + dt.timedelta(days=1), office, now)
     with clock.frozen(now):
         quality.quality_scan(thresholds=DEMO_THRESHOLDS)
+        # One the check could not confirm: too few ratings since, and no new bad review. The office closes
+        # it with a note rather than leave it open for ever.
+        doubtful = Nonconformity.objects.filter(status=NcStatus.ACTIONS, checked_at__isnull=False).order_by(
+            "pk"
+        )
+        for nc in doubtful[:1]:
+            if not nc.actions.filter(status="open").exists():
+                quality.nc_close(
+                    actor=office,
+                    nc=nc,
+                    note=(
+                        "复测样本不足，此后无新差评，予以关闭。 / "
+                        "Too few ratings to re-measure and no new bad review since."
+                    ),
+                )
 
 
 def _reviews(start: dt.date, now: dt.datetime, office: User, leader: User) -> None:

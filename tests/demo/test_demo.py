@@ -457,6 +457,10 @@ def test_the_quality_year_is_a_living_system(demo: Demo) -> None:
     assert all(nc.records.exists() for nc in raised)
     assert Action.objects.filter(status="done").exists() and Action.objects.filter(status="open").exists()
     assert Nonconformity.objects.filter(source="audit").count() == 1
+    assert (
+        Nonconformity.objects.filter(status="closed").exists()
+        and Nonconformity.objects.filter(checked_at__isnull=False).exists()
+    )
     assert ManagementReview.objects.filter(status="held").exists()
     assert InternalAudit.objects.filter(status="reported").count() == 1
     assert CafAssessment.objects.filter(status="completed").count() == 2
