@@ -356,7 +356,9 @@ def programme_create(*, actor: User, year: int, title: str) -> AuditProgramme:
 @transaction.atomic
 def programme_approve(*, actor: User, programme: AuditProgramme) -> AuditProgramme:
     programme = (
-        AuditProgramme.objects.select_for_update().select_related("author__org_unit").get(pk=programme.pk)
+        AuditProgramme.objects.select_for_update(of=("self",))
+        .select_related("author__org_unit")
+        .get(pk=programme.pk)
     )
     if programme.status != ProgrammeStatus.DRAFT:
         raise Conflict(_("Only a draft programme is approved."), code="programme_not_draft")
