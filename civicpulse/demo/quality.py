@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Callable
 
 from django.utils import timezone
 
@@ -162,16 +163,29 @@ def _work_on(rng: random.Random, nc: Nonconformity, day: dt.date, office: User, 
             )
 
 
-def _nonconformities(rng: random.Random, start: dt.date, now: dt.datetime, office: User) -> None:
+def _nonconformities(
+    rng: random.Random,
+    start: dt.date,
+    now: dt.datetime,
+    office: User,
+    between: list[tuple[dt.date, Callable[[], None]]],
+) -> None:
+    """Month by month, in the order things happened: what `between` holds runs on its day, before the
+    next scan, so nonconformities are numbered in the order they were raised."""
+    pending = sorted(between, key=lambda item: item[0])
     for month in _months(start, now.date()):
         scan_day = month + dt.timedelta(days=2)
         if scan_day >= now.date():
             break
+        while pending and pending[0][0] < scan_day:
+            pending.pop(0)[1]()
         with clock.frozen(_at(scan_day, 7)):
             quality.quality_scan(thresholds=DEMO_THRESHOLDS)
         for nc in Nonconformity.objects.filter(status=NcStatus.OPEN, root_cause="").order_by("pk"):
             if _at(scan_day + dt.timedelta(days=1)) < now:
                 _work_on(rng, nc, scan_day + dt.timedelta(days=1), office, now)
+    for _day, happen in pending:
+        happen()
     with clock.frozen(now):
         quality.quality_scan(thresholds=DEMO_THRESHOLDS)
         # One the check could not confirm: too few ratings since, and no new bad review. The office closes
@@ -389,9 +403,16 @@ def build(*, start: dt.date, now: dt.datetime, seed: int) -> None:
     rng = random.Random(seed)
     office, leader = _region_user(Role.QUALITY_OFFICER), _region_user(Role.LEADER)
     _documents(rng, start, now, office, leader)
-    _nonconformities(rng, start, now, office)
+    # The audit programme is drawn up a month in and its first audit reported 82 days in (_audits): its
+    # finding's nonconformity comes after the scans before that day and before those after.
+    _nonconformities(
+        rng,
+        start,
+        now,
+        office,
+        [(start + dt.timedelta(days=82), lambda: _audits(start, now, office, leader))],
+    )
     _reviews(start, now, office, leader)
-    _audits(start, now, office, leader)
     _self_assessments(rng, start, now, office)
     # A complaint by letter about the demo head's department, raised by hand and still being worked on.
     head = (

@@ -466,3 +466,6 @@ def test_the_quality_year_is_a_living_system(demo: Demo) -> None:
     assert CafAssessment.objects.filter(status="completed").count() == 2
     assert Diagnostic.objects.filter(status="completed").count() == 1
     assert DocumentVersion.objects.filter(status="superseded").count() == 2
+    # Built in the order things happened: numbers follow the days they were raised.
+    numbers = list(Nonconformity.objects.order_by("raised_at", "pk").values_list("number", flat=True))
+    assert numbers == sorted(numbers)
