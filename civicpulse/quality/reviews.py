@@ -30,7 +30,7 @@ from civicpulse.core import clock
 from civicpulse.core.audit import audit_record
 from civicpulse.core.errors import Conflict, Forbidden, ValidationFailed
 from civicpulse.core.workdays import local_date
-from civicpulse.quality.enums import OPEN_NC, ActionStatus, NcStatus, Severity
+from civicpulse.quality.enums import ActionStatus, NcStatus, Severity
 from civicpulse.quality.models import Action, ManagementReview, Nonconformity, ReviewOutput
 from civicpulse.quality.models.reviews import OutputKind, OutputStatus, ReviewStatus
 
@@ -291,9 +291,14 @@ def pack(review: ManagementReview, *, english: bool, cutoff: dt.datetime | None 
     earlier = ReviewOutput.objects.filter(
         review__unit=unit, review__period_end__lt=start, kind=OutputKind.ACTION
     ).select_related("review", "owner")
-    previous = [
-        o for o in earlier if o.status == OutputStatus.OPEN or (o.done_at and o.done_at.date() >= start)
-    ]
+    tz = timezone.get_default_timezone()
+    previous = []
+    for output in earlier:
+        # As the review saw it: an action done after its cut-off was still open then.
+        done = output.done_at is not None and output.done_at <= cutoff
+        if not done or (output.done_at is not None and local_date(output.done_at, tz) >= start):
+            output.done_by_cutoff = done  # type: ignore[attr-defined]
+            previous.append(output)
     return Pack(
         review=review,
         previous_outputs=previous,
@@ -304,8 +309,11 @@ def pack(review: ManagementReview, *, english: bool, cutoff: dt.datetime | None 
         audits=_audits(unit, start, end),
         improvement=list(
             Nonconformity.objects.filter(
-                _subtree(unit), status__in=OPEN_NC, severity__in=[Severity.MAJOR, Severity.CRITICAL]
-            ).order_by("raised_at")[:20]
+                _subtree(unit), raised_at__lte=cutoff, severity__in=[Severity.MAJOR, Severity.CRITICAL]
+            )
+            .exclude(closed_at__lte=cutoff)
+            .exclude(status=NcStatus.CANCELLED)
+            .order_by("raised_at")[:20]
         ),
         trend=trend,
     )
@@ -360,7 +368,11 @@ def _nonconformities(unit: OrgUnit, start: dt.date, end: dt.date) -> dict[str, A
         "actions_done": actions.filter(
             status=ActionStatus.DONE, done_at__date__gte=start, done_at__date__lte=end
         ).count(),
-        "actions_overdue": actions.filter(status=ActionStatus.OPEN, due_on__lte=end).count(),
+        # Due before the period ended and not done by its end (whatever became of them since).
+        "actions_overdue": actions.filter(due_on__lt=end)
+        .exclude(status=ActionStatus.CANCELLED)
+        .filter(Q(done_at__isnull=True) | Q(done_at__date__gt=end))
+        .count(),
     }
 
 

@@ -178,3 +178,38 @@ def test_reviews_through_the_api(november, client_for):
     refused = office.post("/api/v1/quality/reviews", json.dumps(backwards), content_type="application/json")
     assert refused.status_code == 422 and refused.json()["code"] == "invalid_period"
     assert client_for(november.head_b).get(f"/api/v1/quality/reviews/{review_id}").status_code == 404
+
+
+def test_the_pack_reads_actions_as_they_stood_at_the_end_of_the_period(november):
+    from civicpulse.quality import services as quality
+
+    w = november
+    with clock.frozen(at("2025-11-10")):
+        nc = quality.nc_raise(
+            actor=w.quality_a,
+            title="Form outdated",
+            description="Old form.",
+            source="manual",
+            severity="major",
+            unit=w.dept_a,
+        )
+        action = quality.action_add(
+            actor=w.quality_a,
+            nc=nc,
+            kind="correction",
+            description="Replace.",
+            owner=w.head_a,
+            working_days=5,
+        )
+    with clock.frozen(at("2025-12-02")):  # done, but after November ended
+        quality.action_complete(actor=w.head_a, action=action, result="Replaced.")
+        review = reviews.review_create(
+            actor=w.admin,
+            unit=w.region,
+            title="November",
+            period_start=dt.date(2025, 11, 1),
+            period_end=dt.date(2025, 11, 30),
+        )
+        built = reviews.pack(review, english=True)
+    assert (built.nonconformities["actions_overdue"], built.nonconformities["actions_done"]) == (1, 0)
+    assert [n.number for n in built.improvement] == [nc.number]  # major and open
