@@ -160,15 +160,21 @@ def document_version_draft(
     return _draft(actor, document, body, change_reason)
 
 
+def _locked_version(actor: User, version: DocumentVersion, perm: Perm) -> DocumentVersion:
+    """The version, locked for this transaction, once `actor` holds `perm` over its owner unit."""
+    locked = (
+        DocumentVersion.objects.select_for_update().select_related("document__owner_unit").get(pk=version.pk)
+    )
+    _require_on(actor, perm, locked.document.owner_unit)
+    return locked
+
+
 @transaction.atomic
 def document_version_edit(
     *, actor: User, version: DocumentVersion, body: str, change_reason: str
 ) -> DocumentVersion:
     """The author corrects a draft (one sent back, say); what is in review or in force is never edited."""
-    version = (
-        DocumentVersion.objects.select_for_update().select_related("document__owner_unit").get(pk=version.pk)
-    )
-    _require_on(actor, Perm.QUALITY_MANAGE, version.document.owner_unit)
+    version = _locked_version(actor, version, Perm.QUALITY_MANAGE)
     if version.status != VersionStatus.DRAFT:
         raise Conflict(_("Only a draft is edited."), code="not_a_draft")
     if version.author_id != actor.pk:
@@ -211,10 +217,7 @@ def document_withdraw(*, actor: User, document: Document, reason: str) -> Docume
 
 @transaction.atomic
 def document_version_submit(*, actor: User, version: DocumentVersion) -> DocumentVersion:
-    version = (
-        DocumentVersion.objects.select_for_update().select_related("document__owner_unit").get(pk=version.pk)
-    )
-    _require_on(actor, Perm.QUALITY_MANAGE, version.document.owner_unit)
+    version = _locked_version(actor, version, Perm.QUALITY_MANAGE)
     if version.status != VersionStatus.DRAFT:
         raise Conflict(_("Only a draft is submitted for approval."), code="not_a_draft")
     version.status = VersionStatus.IN_REVIEW
@@ -231,10 +234,7 @@ def document_version_submit(*, actor: User, version: DocumentVersion) -> Documen
 
 @transaction.atomic
 def document_version_return(*, actor: User, version: DocumentVersion, reason: str) -> DocumentVersion:
-    version = (
-        DocumentVersion.objects.select_for_update().select_related("document__owner_unit").get(pk=version.pk)
-    )
-    _require_on(actor, Perm.DOCUMENT_APPROVE, version.document.owner_unit)
+    version = _locked_version(actor, version, Perm.DOCUMENT_APPROVE)
     if version.status != VersionStatus.IN_REVIEW:
         raise Conflict(_("Only a version in review is sent back."), code="not_in_review")
     version.status = VersionStatus.DRAFT
@@ -252,14 +252,11 @@ def document_version_return(*, actor: User, version: DocumentVersion, reason: st
 def document_version_approve(
     *, actor: User, version: DocumentVersion, effective_on: dt.date | None = None
 ) -> DocumentVersion:
-    """The version takes effect (from today unless a later day is given) and the one it replaces is
-    superseded; its review falls due after the document review interval (12 months by default). Everyone
-    it binds is asked to acknowledge it."""
-    version = (
-        DocumentVersion.objects.select_for_update().select_related("document__owner_unit").get(pk=version.pk)
-    )
+    """The version takes effect the day it is approved and the one it replaces is superseded; its review
+    falls due after the document review interval (12 months by default). Everyone it binds is asked to
+    acknowledge it."""
+    version = _locked_version(actor, version, Perm.DOCUMENT_APPROVE)
     document = version.document
-    _require_on(actor, Perm.DOCUMENT_APPROVE, document.owner_unit)
     if version.status != VersionStatus.IN_REVIEW:
         raise Conflict(_("Only a version in review is approved."), code="not_in_review")
     if version.author_id == actor.pk:
