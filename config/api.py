@@ -15,11 +15,14 @@ from civicpulse.cases.api import public_router as cases_public_router
 from civicpulse.cases.api import router as cases_router
 from civicpulse.catalogue.api import router as catalogue_router
 from civicpulse.core.api import router as core_router
+from civicpulse.dashboards.api import router as dashboards_router
 from civicpulse.core.errors import DomainError
 from civicpulse.evaluations.api import public_router as evaluations_public_router
 from civicpulse.evaluations.api import router as evaluations_router
+from civicpulse.exchange.api import router as exchange_router
 from civicpulse.quality.api import router as quality_router
 from civicpulse.rectification.api import router as rectification_router
+from civicpulse.reports.api import router as reports_router
 
 api = NinjaAPI(
     title="CivicPulse API",
@@ -62,3 +65,6 @@ api.add_router("/evaluate", evaluations_public_router)
 api.add_router("/rectification", rectification_router)
 api.add_router("/assessment", assessment_router)
 api.add_router("/quality", quality_router)
+api.add_router("/dashboards", dashboards_router)
+api.add_router("/reports", reports_router)
+api.add_router("/exchange", exchange_router)

@@ -39,6 +39,12 @@ class Perm(StrEnum):
     QUALITY_VIEW = "quality.view"
     QUALITY_MANAGE = "quality.manage"
     DOCUMENT_APPROVE = "quality.document_approve"
+    DASHBOARD_VIEW = "dashboard.view"
+    REPORT_VIEW = "report.view"
+    REPORT_GENERATE = "report.generate"
+    RESULTS_PUBLISH = "results.publish"
+    EXCHANGE_EXPORT = "exchange.export"
+    OPEN311_MANAGE = "open311.manage"
 
 
 _ALL_STAFF = set(Role)
@@ -80,6 +86,17 @@ ROLE_PERMISSIONS: dict[Perm, frozenset[Role]] = {
     ),
     Perm.QUALITY_MANAGE: frozenset({Role.QUALITY_OFFICER, Role.ADMINISTRATOR}),
     Perm.DOCUMENT_APPROVE: frozenset({Role.QUALITY_OFFICER, Role.DEPARTMENT_HEAD, Role.LEADER}),
+    # Every member of staff sees the dashboard of the units their roles cover (a window officer: "my
+    # service"); records behind a number stay masked as everywhere else.
+    Perm.DASHBOARD_VIEW: frozenset(_ALL_STAFF),
+    Perm.REPORT_VIEW: frozenset(
+        {Role.LEADER, Role.SUPERVISOR, Role.QUALITY_OFFICER, Role.ADMINISTRATOR, Role.DEPARTMENT_HEAD}
+    ),
+    Perm.REPORT_GENERATE: frozenset({Role.QUALITY_OFFICER, Role.ADMINISTRATOR}),
+    # Publishing a period's results to the public is the quality office's deliberate act.
+    Perm.RESULTS_PUBLISH: frozenset({Role.QUALITY_OFFICER}),
+    Perm.EXCHANGE_EXPORT: frozenset({Role.QUALITY_OFFICER, Role.SUPERVISOR, Role.ADMINISTRATOR}),
+    Perm.OPEN311_MANAGE: frozenset({Role.ADMINISTRATOR}),
 }
 
 

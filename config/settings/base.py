@@ -37,6 +37,10 @@ INSTALLED_APPS = [
     "civicpulse.rectification",
     "civicpulse.assessment",
     "civicpulse.quality",
+    "civicpulse.dashboards",
+    "civicpulse.reports",
+    "civicpulse.exchange",
+    "civicpulse.open311",
     "civicpulse.demo",
     "civicpulse.portal",
 ]
