@@ -15,8 +15,8 @@ from civicpulse.cases.api import public_router as cases_public_router
 from civicpulse.cases.api import router as cases_router
 from civicpulse.catalogue.api import router as catalogue_router
 from civicpulse.core.api import router as core_router
-from civicpulse.dashboards.api import router as dashboards_router
 from civicpulse.core.errors import DomainError
+from civicpulse.dashboards.api import router as dashboards_router
 from civicpulse.evaluations.api import public_router as evaluations_public_router
 from civicpulse.evaluations.api import router as evaluations_router
 from civicpulse.exchange.api import router as exchange_router
