@@ -20,6 +20,7 @@ from civicpulse.dashboards.api import router as dashboards_router
 from civicpulse.evaluations.api import public_router as evaluations_public_router
 from civicpulse.evaluations.api import router as evaluations_router
 from civicpulse.exchange.api import router as exchange_router
+from civicpulse.publication.api import router as publication_router
 from civicpulse.quality.api import router as quality_router
 from civicpulse.rectification.api import router as rectification_router
 from civicpulse.reports.api import router as reports_router
@@ -68,3 +69,4 @@ api.add_router("/quality", quality_router)
 api.add_router("/dashboards", dashboards_router)
 api.add_router("/reports", reports_router)
 api.add_router("/exchange", exchange_router)
+api.add_router("/publication", publication_router)

@@ -32,6 +32,7 @@ urlpatterns = [
     path("staff/reports/", include("civicpulse.reports.urls")),
     path("staff/exchange/", include("civicpulse.exchange.urls")),
     path("open311/v2/", include("civicpulse.open311.urls")),
+    path("staff/publication/", include("civicpulse.publication.urls")),
     path("inbox/", core_views.inbox, name="inbox"),
     path("inbox/read/", core_views.inbox_mark_read, name="inbox_mark_read"),
     path("", include("civicpulse.portal.urls")),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "civicpulse.reports",
     "civicpulse.exchange",
     "civicpulse.open311",
+    "civicpulse.publication",
     "civicpulse.demo",
     "civicpulse.portal",
 ]
