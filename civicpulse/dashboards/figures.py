@@ -1,0 +1,367 @@
+"""The dashboards' figures from summed cells, and the three-difficulties index: pure functions.
+
+A figure is worked out from sums, never from records, so the same function answers for a unit, a month, a
+service or a whole region. Rates carry n and a 95 % Wilson interval (the assessment library's
+rate_value); minimum samples are the library's.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.indicators import IndicatorValue, mean_value, rate_value
+
+Sums = Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Measure:
+    code: str
+    name: str | Promise
+    source: str  # "cases", "ratings" or "waits": which cells it is summed from
+    unit: str  # "%", "ratio", "min", "per case", "level"
+    direction: str  # "higher" or "lower" is better
+    compute: Callable[[Sums], IndicatorValue]
+
+
+def _get(sums: Sums, name: str) -> float:
+    return float(sums.get(name) or 0)
+
+
+def _n(sums: Sums, name: str) -> int:
+    return int(sums.get(name) or 0)
+
+
+def _rate(
+    code: str, hits: str, n: str, min_sample: int = lib.MIN_SAMPLE_RATE
+) -> Callable[[Sums], IndicatorValue]:
+    return lambda s: rate_value(code, _n(s, hits), _n(s, n), min_sample=min_sample)
+
+
+def _mean(code: str, total: str, n: str, scale: float = 1.0) -> Callable[[Sums], IndicatorValue]:
+    return lambda s: mean_value(code, _get(s, total) * scale, _n(s, n), min_sample=lib.MIN_SAMPLE_MEAN)
+
+
+def _speed_adjusted(s: Sums) -> IndicatorValue:
+    n, observed, expected = _n(s, "speed_n"), _get(s, "days_sum"), _get(s, "expected_sum")
+    value = observed / expected if expected > 0 else None
+    return IndicatorValue(
+        code="speed_adjusted",
+        value=value,
+        n=n,
+        numerator=observed,
+        insufficient=n < lib.MIN_SAMPLE_MEAN or value is None,
+        raw=_get(s, "ratio_sum") / n if n else None,
+        expected=expected,
+    )
+
+
+def _not(code: str, hits: str, n: str) -> Callable[[Sums], IndicatorValue]:
+    return lambda s: rate_value(code, _n(s, n) - _n(s, hits), _n(s, n), min_sample=lib.MIN_SAMPLE_RATE)
+
+
+def _name(code: str) -> str:
+    # The assessment library's own names, in the language of the request.
+    from django.utils.translation import get_language
+
+    indicator = lib.INDICATORS[code]
+    return indicator.name_zh if (get_language() or "").startswith("zh") else indicator.name_en
+
+
+class _LibraryName(Promise):
+    """A name taken from the indicator library lazily, so it follows the language of each request."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+
+    def __str__(self) -> str:
+        return _name(self.code)
+
+
+MEASURES: dict[str, Measure] = {
+    m.code: m
+    for m in (
+        Measure(
+            "good_review_rate",
+            _LibraryName("good_review_rate"),
+            "ratings",
+            "%",
+            "higher",
+            _rate("good_review_rate", "good", "valid"),
+        ),
+        Measure(
+            "bad_review_rate",
+            _LibraryName("bad_review_rate"),
+            "ratings",
+            "%",
+            "lower",
+            _rate("bad_review_rate", "bad", "valid"),
+        ),
+        Measure(
+            "active_evaluation_rate",
+            _LibraryName("active_evaluation_rate"),
+            "cases",
+            "%",
+            "higher",
+            _rate("active_evaluation_rate", "rated_stages", "stages"),
+        ),
+        Measure(
+            "on_time_completion_rate",
+            _LibraryName("on_time_completion_rate"),
+            "cases",
+            "%",
+            "higher",
+            _rate("on_time_completion_rate", "on_time", "timed"),
+        ),
+        Measure(
+            "speed", _LibraryName("speed"), "cases", "ratio", "lower", _mean("speed", "ratio_sum", "speed_n")
+        ),
+        Measure("speed_adjusted", _LibraryName("speed_adjusted"), "cases", "ratio", "lower", _speed_adjusted),
+        Measure(
+            "run_at_most_once_rate",
+            _LibraryName("run_at_most_once_rate"),
+            "cases",
+            "%",
+            "higher",
+            _rate("run_at_most_once_rate", "at_most_once", "ended"),
+        ),
+        Measure(
+            "zero_visit_rate",
+            _LibraryName("zero_visit_rate"),
+            "cases",
+            "%",
+            "higher",
+            _rate("zero_visit_rate", "zero_visit", "ended"),
+        ),
+        Measure(
+            "digital_take_up",
+            _LibraryName("digital_take_up"),
+            "cases",
+            "%",
+            "higher",
+            _rate("digital_take_up", "completed_online", "completed"),
+        ),
+        Measure(
+            "refusal_rate",
+            _("Refusal rate (not accepted)"),
+            "cases",
+            "%",
+            "lower",
+            _rate("refusal_rate", "refused", "started"),
+        ),
+        Measure(
+            "supplements_per_case",
+            _("Supplement requests per case"),
+            "cases",
+            "per case",
+            "lower",
+            _mean("supplements_per_case", "supplements", "started"),
+        ),
+        Measure(
+            "visits_per_case",
+            _("Visits per ended case"),
+            "cases",
+            "per case",
+            "lower",
+            _mean("visits_per_case", "visits", "ended"),
+        ),
+        Measure(
+            "attitude_rating",
+            _("Attitude rating (1 to 5)"),
+            "ratings",
+            "level",
+            "higher",
+            _mean("attitude_rating", "attitude_sum", "attitude_n"),
+        ),
+        Measure(
+            "attitude_bad_rate",
+            _("Bad reviews about attitude"),
+            "ratings",
+            "%",
+            "lower",
+            _rate("attitude_bad_rate", "attitude_bad", "valid"),
+        ),
+        Measure(
+            "mean_wait",
+            _LibraryName("mean_wait"),
+            "waits",
+            "min",
+            "lower",
+            _mean("mean_wait", "wait_micros", "called", scale=1 / 60_000_000),
+        ),
+        Measure(
+            "wait_within_target_rate",
+            _LibraryName("wait_within_target_rate"),
+            "waits",
+            "%",
+            "higher",
+            _rate("wait_within_target_rate", "within_target", "called"),
+        ),
+    )
+}
+
+
+def p90_wait(histogram: Mapping[int, int]) -> IndicatorValue:
+    """The 90th-percentile wait to the whole minute, from called tickets counted by minute of wait: the
+    nearest-rank rule of the assessment library (the smallest wait at or above 90 % of the tickets)."""
+    ordered = sorted((minute, count) for minute, count in histogram.items() if count)
+    n = sum(count for _minute, count in ordered)
+    rank = -(-9 * n // 10)
+    value: float | None = None
+    seen = 0
+    for minute, count in ordered:
+        seen += count
+        if seen >= rank:
+            value = float(minute)
+            break
+    return IndicatorValue(
+        code="p90_wait", value=value, n=n, numerator=rank, insufficient=n < lib.MIN_SAMPLE_QUANTILE
+    )
+
+
+def figure(code: str, sums: Sums) -> IndicatorValue:
+    return MEASURES[code].compute(sums)
+
+
+# --- the three-difficulties index ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Component:
+    code: str
+    name: str | Promise
+    figure: IndicatorValue | None
+    # 0 (no difficulty) to 100 (as hard as the scale goes); None when the figure is missing or too thin.
+    score: float | None
+
+
+@dataclass(frozen=True)
+class Difficulty:
+    code: str  # "get_in", "faces", "done"
+    name: str | Promise
+    components: tuple[Component, ...]
+    score: float | None
+
+
+@dataclass(frozen=True)
+class DifficultyIndex:
+    parts: tuple[Difficulty, ...]
+    score: float | None
+
+
+def _clamp(value: float) -> float:
+    return max(0.0, min(100.0, value))
+
+
+def _score(value: IndicatorValue | None, rule: Callable[[float], float]) -> float | None:
+    if value is None or value.value is None or value.insufficient:
+        return None
+    return round(_clamp(rule(value.value)), 1)
+
+
+def _mean_score(scores: Sequence[float | None]) -> float | None:
+    present = [s for s in scores if s is not None]
+    return round(math.fsum(present) / len(present), 1) if present else None
+
+
+def difficulty_index(
+    figures: Mapping[str, IndicatorValue | None],
+    *,
+    wait_target_minutes: float,
+    online_share: IndicatorValue | None,
+) -> DifficultyIndex:
+    """ "Hard to get in, hard faces, hard to get things done" (进门难、脸难看、事难办) as three scores from 0
+    (no difficulty) to 100, each the mean of its components' scores; the index is the mean of the three.
+    A component whose figure is missing or below its minimum sample is shown without a score and left out.
+
+    The scales, chosen so that a score reads as "how far from no difficulty", are in docs/decisions/
+    0008-dashboards.md: a rate that should be high scores 100 x (1 - rate); a rate that should be low
+    scores 100 x rate, or 1,000 x rate for attitude complaints (10 % of ratings is the top of the scale);
+    the mean wait scores 50 at the wait target and 100 at twice it; speed against expectation scores 50 at
+    1.0 (as fast as the service's history) and 100 at 2.0; supplement requests score 100 at one per case;
+    the attitude rating scores 0 at 5 and 100 at 1.
+    """
+
+    def part(
+        code: str,
+        name: str | Promise,
+        specs: Sequence[tuple[str, str | Promise, IndicatorValue | None, Callable[[float], float]]],
+    ) -> Difficulty:
+        components = tuple(Component(c, n, f, _score(f, rule)) for c, n, f, rule in specs)
+        return Difficulty(code, name, components, _mean_score([c.score for c in components]))
+
+    def name_of(code: str) -> str | Promise:
+        return MEASURES[code].name
+
+    target = max(wait_target_minutes, 1e-9)
+    get_in = part(
+        "get_in",
+        _("Hard to get in"),
+        (
+            ("mean_wait", name_of("mean_wait"), figures.get("mean_wait"), lambda v: 50 * v / target),
+            (
+                "wait_within_target_rate",
+                name_of("wait_within_target_rate"),
+                figures.get("wait_within_target_rate"),
+                lambda v: 100 * (1 - v),
+            ),
+            (
+                "run_at_most_once_rate",
+                name_of("run_at_most_once_rate"),
+                figures.get("run_at_most_once_rate"),
+                lambda v: 100 * (1 - v),
+            ),
+            (
+                "online_availability",
+                _("Services that can be applied for online"),
+                online_share,
+                lambda v: 100 * (1 - v),
+            ),
+        ),
+    )
+    faces = part(
+        "faces",
+        _("Hard faces"),
+        (
+            (
+                "attitude_rating",
+                name_of("attitude_rating"),
+                figures.get("attitude_rating"),
+                lambda v: 25 * (5 - v),
+            ),
+            (
+                "attitude_bad_rate",
+                name_of("attitude_bad_rate"),
+                figures.get("attitude_bad_rate"),
+                lambda v: 1000 * v,
+            ),
+        ),
+    )
+    done = part(
+        "done",
+        _("Hard to get things done"),
+        (
+            (
+                "on_time_completion_rate",
+                name_of("on_time_completion_rate"),
+                figures.get("on_time_completion_rate"),
+                lambda v: 100 * (1 - v),
+            ),
+            ("speed_adjusted", name_of("speed_adjusted"), figures.get("speed_adjusted"), lambda v: 50 * v),
+            (
+                "supplements_per_case",
+                name_of("supplements_per_case"),
+                figures.get("supplements_per_case"),
+                lambda v: 100 * v,
+            ),
+            ("refusal_rate", name_of("refusal_rate"), figures.get("refusal_rate"), lambda v: 100 * v),
+        ),
+    )
+    parts = (get_in, faces, done)
+    return DifficultyIndex(parts, _mean_score([p.score for p in parts]))

@@ -1,0 +1,302 @@
+"""Reading the dashboards: which cells answer a question, summed, for the units a user covers.
+
+Every read names a scope (a unit's subtree the user covers), a span of months and optional service and
+channel filters, and sums the cells of the smallest grain that can answer: a whole region's figures come
+from a few dozen rows a month, a county's from its own base cells. Records behind a figure are read from
+the raw tables only on the drill-down page, a page of them at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from civicpulse.accounts.enums import UnitKind
+from civicpulse.accounts.models import OrgUnit, User
+from civicpulse.accounts.permissions import Perm, covered_paths, require_perm
+from civicpulse.core.errors import NotFound
+from civicpulse.dashboards.models import CaseCell, Grain, MonthState, RatingCell, WaitCell, Watermark
+from civicpulse.dashboards.rollup import _sums, first_of_month
+
+MODELS: dict[str, type[CaseCell | RatingCell | WaitCell]] = {
+    "cases": CaseCell,
+    "ratings": RatingCell,
+    "waits": WaitCell,
+}
+CHANNELS = ("hall", "online")
+
+
+@dataclass(frozen=True)
+class Filters:
+    unit: OrgUnit
+    start: dt.date  # first day of the first month
+    end: dt.date  # first day of the last month
+    service_id: int | None = None
+    channel: str = ""
+
+    @property
+    def months(self) -> list[dt.date]:
+        months, month = [], self.start
+        while month <= self.end:
+            months.append(month)
+            month = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+        return months
+
+
+def covered_units(user: User) -> list[OrgUnit]:
+    """The top units whose subtrees the user sees dashboards of (deny by default: none, refused)."""
+    require_perm(user, Perm.DASHBOARD_VIEW)
+    paths = covered_paths(user, Perm.DASHBOARD_VIEW)
+    return list(OrgUnit.objects.filter(path__in=paths, is_active=True).order_by("path"))
+
+
+def scope_unit(user: User, unit_id: Any) -> OrgUnit:
+    """A unit inside the user's cover (404 for anything else, missing or not)."""
+    try:
+        unit = OrgUnit.objects.get(pk=int(unit_id), is_active=True)
+    except (OrgUnit.DoesNotExist, TypeError, ValueError):
+        raise NotFound() from None
+    if not any(unit.path.startswith(path) for path in covered_paths(user, Perm.DASHBOARD_VIEW)):
+        raise NotFound()
+    return unit
+
+
+@dataclass
+class _Tree:
+    """Every unit's path, kind and parent: enough to fold cells into the children of a scope."""
+
+    paths: dict[int, str] = field(default_factory=dict)
+    kinds: dict[int, str] = field(default_factory=dict)
+    units: dict[int, OrgUnit] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls) -> _Tree:
+        tree = cls()
+        for unit in OrgUnit.objects.only(
+            "pk", "path", "kind", "code", "name_zh", "name_en", "parent_id", "depth"
+        ):
+            tree.paths[unit.pk] = unit.path
+            tree.kinds[unit.pk] = unit.kind
+            tree.units[unit.pk] = unit
+        return tree
+
+    def subtree(self, unit: OrgUnit) -> list[int]:
+        return [pk for pk, path in self.paths.items() if path.startswith(unit.path)]
+
+    def child_of(self, scope: OrgUnit, unit_id: int | None) -> int | None:
+        """The child of `scope` whose subtree holds `unit_id` (the scope itself for records on it)."""
+        if unit_id is None or unit_id not in self.paths:
+            return None
+        path = self.paths[unit_id]
+        if not path.startswith(scope.path):
+            return None
+        rest = path[len(scope.path) :].strip("/")
+        return int(rest.split("/")[0]) if rest else scope.pk
+
+
+class Reader:
+    """Sums of cells for one set of filters."""
+
+    def __init__(self, filters: Filters, tree: _Tree | None = None) -> None:
+        self.filters = filters
+        self.tree = tree or _Tree.load()
+        self.root = filters.unit.parent_id is None
+        self._ids: list[int] | None = None
+
+    @property
+    def ids(self) -> list[int]:
+        if self._ids is None:
+            self._ids = self.tree.subtree(self.filters.unit)
+        return self._ids
+
+    def grain(self, source: str, group: str | None) -> str:
+        """The smallest grain holding the group and the filters: a region reads its summaries, a subtree
+        its base cells."""
+        f = self.filters
+        if not self.root:
+            return Grain.BASE
+        if group in ("child", "window"):
+            if f.service_id is None and not f.channel:
+                return Grain.UNIT if group == "child" else Grain.WINDOW
+            return Grain.BASE
+        if group == "service" or f.service_id is not None:
+            return Grain.BASE if source == "waits" else Grain.SERVICE
+        return Grain.CHANNEL
+
+    def _queryset(self, source: str, grain: str) -> QuerySet[Any]:
+        f = self.filters
+        qs = MODELS[source].objects.filter(grain=grain, month__gte=f.start, month__lte=f.end)
+        if grain == Grain.BASE and not self.root:
+            qs = qs.filter(Q(unit_id__in=self.ids) | Q(window_id__in=self.ids))
+        if f.service_id is not None:
+            qs = qs.filter(service_id=f.service_id)
+        if f.channel:
+            qs = qs.filter(channel=f.channel)
+        return qs
+
+    def sums(self, source: str, group: str | None = None) -> dict[Any, dict[str, Any]]:
+        """{key: {column: sum}}; the key is None without a group, else the month, service id, channel,
+        rating channel, window id or the scope's child unit id."""
+        if source == "waits" and self.filters.service_id is not None:
+            return {}
+        model = MODELS[source]
+        columns = _sums(model)
+        grain = self.grain(source, group)
+        by = {
+            None: [],
+            "month": ["month"],
+            "service": ["service_id"],
+            "channel": ["channel"],
+            "rating_channel": ["rating_channel"],
+            "window": ["window_id"],
+            "child": ["unit_id", "window_id"],
+        }[group]
+        if source == "waits":
+            by = [*by, "minute"]
+        rows = self._queryset(source, grain).values(*by).annotate(**{f"s_{c}": Sum(c) for c in columns})
+        if group == "child" and grain == Grain.UNIT:
+            # The region's summaries hold departments by unit and halls by window: read both.
+            window_rows = (
+                self._queryset(source, Grain.WINDOW)
+                .values(*by)
+                .annotate(**{f"s_{c}": Sum(c) for c in columns})
+            )
+            rows = rows.union(window_rows, all=True)
+        result: dict[Any, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
+        for row in rows:
+            for key in self._keys(group, row):
+                target = result[key]
+                for c in columns:
+                    target[c] += row[f"s_{c}"] or 0
+                if source == "waits":
+                    histogram = target.setdefault("histogram", {})
+                    histogram[row["minute"]] = histogram.get(row["minute"], 0) + (row["s_called"] or 0)
+        return result
+
+    def _keys(self, group: str | None, row: dict[str, Any]) -> Iterable[Any]:
+        if group is None:
+            return (None,)
+        if group == "child":
+            scope = self.filters.unit
+            keys = {
+                self.tree.child_of(scope, row.get("unit_id")),
+                self.tree.child_of(scope, row.get("window_id")),
+            }
+            keys.discard(None)
+            return keys
+        column = {"month": "month", "service": "service_id", "channel": "channel", "window": "window_id"}.get(
+            group, group
+        )
+        return (row[column],)
+
+    def staff_sums(self, source: str, staff_id: int) -> dict[dt.date, dict[str, float]]:
+        """A person's own cells by month (the intake officer, the rated officer, the caller)."""
+        model = MODELS[source]
+        columns = _sums(model)
+        f = self.filters
+        by = ["month", "minute"] if source == "waits" else ["month"]
+        rows = (
+            model.objects.filter(grain=Grain.STAFF, staff_id=staff_id, month__gte=f.start, month__lte=f.end)
+            .values(*by)
+            .annotate(**{f"s_{c}": Sum(c) for c in columns})
+        )
+        result: dict[Any, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
+        for row in rows:
+            target = result[row["month"]]
+            for c in columns:
+                target[c] += row[f"s_{c}"] or 0
+            if source == "waits":
+                histogram = target.setdefault("histogram", {})
+                histogram[row["minute"]] = histogram.get(row["minute"], 0) + (row["s_called"] or 0)
+        return result
+
+
+def total(by_month: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    """The sums of several keys (months, say) as one."""
+    result: dict[str, Any] = defaultdict(float)
+    for sums in by_month.values():
+        for name, value in sums.items():
+            if name == "histogram":
+                histogram = result.setdefault("histogram", {})
+                for minute, count in value.items():
+                    histogram[minute] = histogram.get(minute, 0) + count
+            else:
+                result[name] += value
+    return result
+
+
+def freshness() -> dt.datetime | None:
+    mark = Watermark.objects.filter(pk=1).values_list("refreshed_at", flat=True).first()
+    return mark
+
+
+def month_states(months: Iterable[dt.date]) -> dict[dt.date, dt.datetime]:
+    return dict(MonthState.objects.filter(month__in=list(months)).values_list("month", "refreshed_at"))
+
+
+# --- live figures that are states, not counts -------------------------------------------------------------
+
+
+def rectification_backlog(reader: Reader) -> dict[Any, dict[str, int]]:
+    """Open and overdue rectification orders now, by the scope's child unit (key None: the scope)."""
+    from civicpulse.rectification.enums import OrderStatus
+    from civicpulse.rectification.models import RectificationOrder
+
+    finished = (OrderStatus.CLOSED,)
+    qs = RectificationOrder.objects.exclude(status__in=finished)
+    if not reader.root:
+        qs = qs.filter(unit_id__in=reader.ids)
+    if reader.filters.service_id is not None:
+        qs = qs.filter(evaluation__service_id=reader.filters.service_id)
+    overdue = Q(contact_overdue=True) | Q(rectify_overdue=True)
+    rows = qs.values("unit_id").annotate(open=Count("pk"), overdue=Count("pk", filter=overdue))
+    result: dict[Any, dict[str, int]] = defaultdict(lambda: {"open": 0, "overdue": 0})
+    for row in rows:
+        for key in (None, reader.tree.child_of(reader.filters.unit, row["unit_id"])):
+            result[key]["open"] += row["open"]
+            result[key]["overdue"] += row["overdue"]
+    return result
+
+
+def online_availability(reader: Reader) -> dict[Any, tuple[int, int]]:
+    """(services that can be applied for online, services) among the published services each child unit
+    (and the scope, key None) answers for."""
+    from civicpulse.catalogue.enums import Channels, VersionStatus
+    from civicpulse.catalogue.models import ProcedureVersion
+
+    qs = ProcedureVersion.objects.filter(status=VersionStatus.PUBLISHED)
+    if not reader.root:
+        qs = qs.filter(service__responsible_unit_id__in=reader.ids)
+    if reader.filters.service_id is not None:
+        qs = qs.filter(service_id=reader.filters.service_id)
+    online = Q(channels__in=[Channels.ONLINE, Channels.BOTH])
+    rows = qs.values("service__responsible_unit_id").annotate(
+        n=Count("pk"), online=Count("pk", filter=online)
+    )
+    result: dict[Any, list[int]] = defaultdict(lambda: [0, 0])
+    for row in rows:
+        for key in (None, reader.tree.child_of(reader.filters.unit, row["service__responsible_unit_id"])):
+            result[key][0] += row["online"]
+            result[key][1] += row["n"]
+    return {key: (hits, n) for key, (hits, n) in result.items()}
+
+
+def default_span(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The twelve months up to the current one."""
+    end = first_of_month(today)
+    start = end
+    for _i in range(11):
+        start = first_of_month(start - dt.timedelta(days=1))
+    return start, end
+
+
+def window_units(tree: _Tree, ids: Iterable[int]) -> list[OrgUnit]:
+    return sorted(
+        (tree.units[pk] for pk in ids if pk in tree.units and tree.kinds[pk] == UnitKind.WINDOW),
+        key=lambda u: u.path,
+    )
