@@ -27,6 +27,6 @@ def schedule_refresh(*, now: bool = False) -> bool:
     pending = DBTaskResult.objects.filter(task_path=dashboards_refresh_task.module_path, status="READY")
     if pending.exists():
         return False
-    minutes = 0 if now else int(str(settings.CIVICPULSE.get("DASHBOARD_REFRESH_MINUTES", 5)))
+    minutes = 0 if now else int(str(settings.CIVICPULSE["DASHBOARD_REFRESH_MINUTES"]))
     dashboards_refresh_task.using(run_after=clock.now() + timedelta(minutes=minutes)).enqueue()
     return True

@@ -37,6 +37,7 @@ from civicpulse.core.errors import Conflict
 from civicpulse.core.models import WorkCalendar
 from civicpulse.demo import assessment as demo_assessment
 from civicpulse.demo import history, names
+from civicpulse.dashboards import rollup as dashboards_rollup
 from civicpulse.demo import quality as demo_quality
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
 from civicpulse.rectification.services import rectification_scan
@@ -174,7 +175,8 @@ def work_total(cases: int = CASES_TOTAL) -> int:
     units += sum(1 + len(d.sections) + d.main_windows + d.branch_windows for d in names.DEPARTMENTS)
     services = sum(len(d.services) for d in names.DEPARTMENTS)
     flaws = len(_FLAWS_AFTER_PUBLISHING) + len(names.OVERLAPS) + 2  # + the two draft-only new services
-    history = cases + 3  # each arrival, then the time-limit scan, the assessment and the quality year
+    # Each arrival, then the time-limit scan, the assessment, the quality year and the dashboards.
+    history = cases + 4
     return units + STAFF_TOTAL + 1 + services + REVISIONS + IN_REVIEW + SENT_BACK + flaws + 1 + history
 
 
@@ -290,6 +292,10 @@ class _County:
             start=self.history.start, now=self.timeline.now, seed=self.history_rng.getrandbits(64)
         )
         self.report.tick(_("Quality system"))
+        # Last, so the dashboards count everything the demo wrote, as the worker would within minutes.
+        with clock.frozen(self.timeline.now):
+            dashboards_rollup.rebuild()
+        self.report.tick(_("Dashboards"))
 
     def _start_history(self) -> None:
         services = [

@@ -145,6 +145,8 @@ CIVICPULSE = {
     "SLA_WARNING_SHARE": 0.8,
     # How often the worker re-rates open cases' time limits.
     "SLA_SCAN_EVERY_MINUTES": int(env.get("CIVICPULSE_SLA_SCAN_EVERY_MINUTES", "15")),
+    # How often the worker brings the dashboards' monthly cells up to date (civicpulse.dashboards.tasks).
+    "DASHBOARD_REFRESH_MINUTES": int(env.get("CIVICPULSE_DASHBOARD_REFRESH_MINUTES", "5")),
     # Per client address: tickets from a kiosk, and guesses at case verification codes.
     "KIOSK_RATE": env.get("CIVICPULSE_KIOSK_RATE", "30/m"),
     "TRACKING_RATE": env.get("CIVICPULSE_TRACKING_RATE", "20/m"),

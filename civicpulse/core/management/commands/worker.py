@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 
 class Command(BaseCommand):
-    help = "Run the background task worker (time-limit scans, notifications)."
+    help = "Run the background task worker (time-limit scans, notifications, dashboard refreshes)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--batch", action="store_true", help="run what is due, then exit")
@@ -17,8 +17,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         from civicpulse.cases.tasks import schedule_sla_scan
+        from civicpulse.dashboards.tasks import schedule_refresh
 
         schedule_sla_scan(now=True)
+        schedule_refresh(now=True)
         worker_args = ["--interval", str(options["interval"]), "--no-startup-delay"]
         if options["batch"]:
             worker_args.append("--batch")

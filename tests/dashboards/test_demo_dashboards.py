@@ -1,0 +1,210 @@
+"""The dashboards over the demo county: every figure of every department and month equals the assessment
+engine's for the same records; every lens renders for every role in both languages, scoped; tables download
+as CSV; the drill-down lists as many records as the figure counts."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from civicpulse.accounts.enums import UnitKind
+from civicpulse.accounts.models import OrgUnit, User
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.counts import count, wait_target_minutes
+from civicpulse.assessment.facts import expected_days_before, unit_resolver
+from civicpulse.cases.models import Case
+from civicpulse.core.masking import mask_name
+from civicpulse.dashboards.models import CaseCell, Grain, MonthState
+from civicpulse.dashboards.panels import figures_of
+from civicpulse.dashboards.rollup import month_end
+from civicpulse.dashboards.selectors import Filters, Reader, total
+from civicpulse.demo import builder
+
+pytestmark = pytest.mark.django_db
+
+MONTHS = [dt.date(2026, m, 1) for m in (1, 2, 3, 4, 5)]
+# Figures whose definition is the engine's, record for record (the active-evaluation rate differs on
+# purpose: see docs/decisions/0008-dashboards.md).
+SAME_AS_ENGINE = (
+    "good_review_rate",
+    "bad_review_rate",
+    "on_time_completion_rate",
+    "speed",
+    "speed_adjusted",
+    "run_at_most_once_rate",
+    "zero_visit_rate",
+    "digital_take_up",
+    "mean_wait",
+    "wait_within_target_rate",
+)
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    with django_db_blocker.unblock(), transaction.atomic():
+        builder.build(seed=2026)
+        yield
+        transaction.set_rollback(True)
+
+
+def test_the_demo_counts_its_months_into_cells(demo: None) -> None:
+    months = set(MonthState.objects.values_list("month", flat=True))
+    assert set(MONTHS) <= months
+    for grain in Grain:
+        assert CaseCell.objects.filter(grain=grain).exists(), grain
+
+
+@pytest.mark.parametrize("month", MONTHS)
+def test_every_departments_figures_equal_the_engines(demo: None, month: dt.date) -> None:
+    departments = list(OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT))
+    cutoff = MonthState.objects.get(month=month).refreshed_at
+    counted = count(
+        start=month,
+        end=month_end(month),
+        cutoff=cutoff,
+        resolve=unit_resolver([d.pk for d in departments]),
+        by_staff=False,
+        members=[],
+    )
+    expected = expected_days_before(month, cutoff)
+    checked = 0
+    for department in departments:
+        reader = Reader(Filters(unit=department, start=month, end=month))
+        mine = figures_of(*(total(reader.sums(s)) for s in ("cases", "ratings", "waits")))
+        for code in SAME_AS_ENGINE:
+            indicator = lib.INDICATORS[code]
+            counts = (
+                counted.by_subject[indicator.source].get(department.pk) or lib.COUNTS_OF[indicator.source]()
+            )
+            reference: Any = {
+                "speed_adjusted": expected,
+                "wait_within_target_rate": wait_target_minutes(),
+            }.get(code, counted.channel_rates)
+            engine = lib.from_counts(code, counts, reference, min_sample=indicator.min_sample)
+            assert (mine[code].n, mine[code].insufficient) == (engine.n, engine.insufficient), (
+                department,
+                code,
+            )
+            if engine.value is None:
+                assert mine[code].value is None
+            else:
+                assert mine[code].value == pytest.approx(engine.value, rel=1e-12), (department, code)
+            checked += engine.n > 0
+    assert checked > 100
+
+
+def test_the_regions_summaries_add_up_to_its_base_cells(demo: None) -> None:
+    region = OrgUnit.objects.get(kind=UnitKind.REGION)
+    whole = Reader(Filters(unit=region, start=MONTHS[0], end=MONTHS[-1]))
+    assert whole.grain("cases", None) == Grain.CHANNEL
+    by_channel = total(whole.sums("cases"))
+    by_unit = total(whole.sums("cases", "child"))
+    base = CaseCell.objects.filter(grain=Grain.BASE, month__gte=MONTHS[0], month__lte=MONTHS[-1])
+    assert by_channel["started"] == sum(base.values_list("started", flat=True)) > 0
+    # Children overlap where a hall window serves a department: a child's figure counts its own records.
+    assert by_unit["started"] >= by_channel["started"]
+
+
+def _client(username: str, language: str = "en") -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+SPAN = "start=2026-01&end=2026-05"
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("username", ["leader", "head", "window", "quality"])
+def test_every_lens_renders_for_every_role(demo: None, username: str, language: str) -> None:
+    client = _client(username, language)
+    landing = client.get("/staff/dashboards/")
+    assert landing.status_code == 302
+    for lens in ("overview", "unit", "my", "quality", "difficulty"):
+        response = client.get(f"/staff/dashboards/{lens}/?{SPAN}")
+        assert response.status_code == 200, (username, lens)
+        body = response.content.decode()
+        assert "<svg" in body
+        assert (
+            ("三个难" in body or "进门难" in body)
+            if language == "zh-hans"
+            else ("Hard to get in" in body or lens == "my")
+        )
+
+
+def test_a_leader_sees_the_region_and_a_head_only_their_department(demo: None) -> None:
+    leader, head = _client("leader"), _client("head")
+    region = OrgUnit.objects.get(kind=UnitKind.REGION)
+    body = leader.get(f"/staff/dashboards/overview/?{SPAN}").content.decode()
+    assert region.name_en in body
+    head_user = User.objects.get(username="head")
+    own = head_user.role_assignments.first().unit  # type: ignore[union-attr]
+    other = OrgUnit.objects.filter(kind=UnitKind.DEPARTMENT).exclude(pk=own.pk).first()
+    assert other is not None
+    refused = head.get(f"/staff/dashboards/unit/?unit={other.pk}&{SPAN}").content.decode()
+    assert "You do not have access to this unit." in refused
+    assert other.name_en not in refused.split("<main")[-1].split("</form>")[-1]
+
+
+def test_a_citizen_and_a_stranger_get_no_dashboard(demo: None) -> None:
+    assert Client().get("/staff/dashboards/overview/").status_code == 302
+    assert _client("citizen").get("/staff/dashboards/overview/").status_code == 404
+
+
+def test_each_table_downloads_as_csv_with_the_pages_numbers(demo: None) -> None:
+    client = _client("leader")
+    response = client.get(f"/staff/dashboards/overview/?{SPAN}&csv=figures")
+    assert response["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Figure", "Value", "n"]
+    region = OrgUnit.objects.get(kind=UnitKind.REGION)
+    reader = Reader(Filters(unit=region, start=MONTHS[0], end=MONTHS[-1]))
+    found = figures_of(*(total(reader.sums(s)) for s in ("cases", "ratings", "waits")))
+    by_name = {row[0]: row for row in rows[1:]}
+    good = by_name["Good-review rate"]
+    assert float(good[1]) == pytest.approx(found["good_review_rate"].value, abs=1e-6)
+    assert int(good[2]) == found["good_review_rate"].n
+    assert client.get(f"/staff/dashboards/overview/?{SPAN}&csv=nothing").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "measure", ["on_time_completion_rate", "good_review_rate", "run_at_most_once_rate", "mean_wait"]
+)
+def test_the_drill_down_lists_the_records_a_figure_counts(demo: None, measure: str) -> None:
+    head = User.objects.get(username="head")
+    unit = head.role_assignments.first().unit  # type: ignore[union-attr]
+    reader = Reader(Filters(unit=unit, start=MONTHS[0], end=MONTHS[-1]))
+    found = figures_of(*(total(reader.sums(s)) for s in ("cases", "ratings", "waits")))
+    response = _client("head").get(f"/staff/dashboards/records/?unit={unit.pk}&{SPAN}&measure={measure}")
+    assert response.status_code == 200
+    listing = response.context["listing"]
+    assert listing.total == found[measure].n > 0
+    if listing.hits is not None:
+        assert listing.hits == found[measure].numerator
+    if listing.source == "cases":
+        body = response.content.decode()
+        shown = Case.objects.filter(number__in=[row[0] for row in listing.rows])
+        assert shown.exists()
+        for case in shown:
+            assert case.applicant_name not in body
+            assert mask_name(case.applicant_name) in body
+
+
+def test_an_unknown_figure_is_refused_with_a_message(demo: None) -> None:
+    response = _client("leader").get(f"/staff/dashboards/records/?{SPAN}&measure=nonsense")
+    assert response.status_code == 400
+    assert "There is no such figure." in response.content.decode()
+
+
+def test_a_region_page_reads_few_rows(demo: None, django_assert_max_num_queries: Any) -> None:
+    client = _client("leader")
+    client.get(f"/staff/dashboards/overview/?{SPAN}")
+    with django_assert_max_num_queries(40):
+        assert client.get(f"/staff/dashboards/overview/?{SPAN}").status_code == 200
