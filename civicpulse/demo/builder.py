@@ -35,9 +35,9 @@ from civicpulse.catalogue.selectors import catalogue_lint
 from civicpulse.core import clock
 from civicpulse.core.errors import Conflict
 from civicpulse.core.models import WorkCalendar
+from civicpulse.dashboards import rollup as dashboards_rollup
 from civicpulse.demo import assessment as demo_assessment
 from civicpulse.demo import history, names
-from civicpulse.dashboards import rollup as dashboards_rollup
 from civicpulse.demo import quality as demo_quality
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
 from civicpulse.rectification.services import rectification_scan
