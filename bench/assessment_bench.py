@@ -204,14 +204,20 @@ class Database:
 
 
 def spawn(
-    task: str, payload: dict[str, Any], env: dict[str, str], *, memory_gb: float | None = None
+    task: str,
+    payload: dict[str, Any],
+    env: dict[str, str],
+    *,
+    memory_gb: float | None = None,
+    script: str = __file__,
 ) -> dict[str, Any]:
-    """Run one step in a fresh interpreter; its answer, wall time and peak RSS (its own, from wait4)."""
+    """Run one step in a fresh interpreter (`script --child task`); its answer, wall time and peak RSS (its
+    own, from wait4)."""
     # The payload goes through a file: one command-line argument holds at most 128 KiB.
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
         out = Path(handle.name)
         json.dump({**payload, "out": str(out)}, handle)
-    command = [sys.executable, __file__, "--child", task, str(out)]
+    command = [sys.executable, script, "--child", task, str(out)]
 
     def limit() -> None:
         if memory_gb:
@@ -679,11 +685,11 @@ CHILDREN = {
 }
 
 
-def run_child(task: str, path: str) -> int:
+def run_child(task: str, path: str, children: dict[str, Any] | None = None) -> int:
     payload = json.loads(Path(path).read_text())
     out = Path(payload["out"])
     try:
-        answer = CHILDREN[task](payload)
+        answer = (children or CHILDREN)[task](payload)
         status = 0
     except BaseException as error:  # report any failure (MemoryError included) to the parent, then fail
         traceback.print_exc()

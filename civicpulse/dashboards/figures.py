@@ -270,6 +270,48 @@ def _mean_score(scores: Sequence[float | None]) -> float | None:
     return round(math.fsum(present) / len(present), 1) if present else None
 
 
+def _higher_is_better(v: float, _target: float) -> float:
+    return 100 * (1 - v)
+
+
+# The parts and their components, with the scale each component's figure is scored on (see below).
+DIFFICULTY_PARTS: tuple[tuple[str, Promise, tuple[tuple[str, Callable[[float, float], float]], ...]], ...] = (
+    (
+        "get_in",
+        _("Hard to get in"),
+        (
+            ("mean_wait", lambda v, target: 50 * v / target),
+            ("wait_within_target_rate", _higher_is_better),
+            ("run_at_most_once_rate", _higher_is_better),
+            ("online_availability", _higher_is_better),
+        ),
+    ),
+    (
+        "faces",
+        _("Hard faces"),
+        (
+            ("attitude_rating", lambda v, _target: 25 * (5 - v)),
+            ("attitude_bad_rate", lambda v, _target: 1000 * v),
+        ),
+    ),
+    (
+        "done",
+        _("Hard to get things done"),
+        (
+            ("on_time_completion_rate", _higher_is_better),
+            ("speed_adjusted", lambda v, _target: 50 * v),
+            ("supplements_per_case", lambda v, _target: 100 * v),
+            ("refusal_rate", lambda v, _target: 100 * v),
+        ),
+    ),
+)
+# The figures the index reads (online availability comes from the catalogue).
+DIFFICULTY_FIGURES = tuple(
+    c for _code, _name, parts in DIFFICULTY_PARTS for c, _rule in parts if c in MEASURES
+)
+ONLINE_AVAILABILITY = _("Services that can be applied for online")
+
+
 def difficulty_index(
     figures: Mapping[str, IndicatorValue | None],
     *,
@@ -287,81 +329,14 @@ def difficulty_index(
     1.0 (as fast as the service's history) and 100 at 2.0; supplement requests score 100 at one per case;
     the attitude rating scores 0 at 5 and 100 at 1.
     """
-
-    def part(
-        code: str,
-        name: str | Promise,
-        specs: Sequence[tuple[str, str | Promise, IndicatorValue | None, Callable[[float], float]]],
-    ) -> Difficulty:
-        components = tuple(Component(c, n, f, _score(f, rule)) for c, n, f, rule in specs)
-        return Difficulty(code, name, components, _mean_score([c.score for c in components]))
-
-    def name_of(code: str) -> str | Promise:
-        return MEASURES[code].name
-
     target = max(wait_target_minutes, 1e-9)
-    get_in = part(
-        "get_in",
-        _("Hard to get in"),
-        (
-            ("mean_wait", name_of("mean_wait"), figures.get("mean_wait"), lambda v: 50 * v / target),
-            (
-                "wait_within_target_rate",
-                name_of("wait_within_target_rate"),
-                figures.get("wait_within_target_rate"),
-                lambda v: 100 * (1 - v),
-            ),
-            (
-                "run_at_most_once_rate",
-                name_of("run_at_most_once_rate"),
-                figures.get("run_at_most_once_rate"),
-                lambda v: 100 * (1 - v),
-            ),
-            (
-                "online_availability",
-                _("Services that can be applied for online"),
-                online_share,
-                lambda v: 100 * (1 - v),
-            ),
-        ),
-    )
-    faces = part(
-        "faces",
-        _("Hard faces"),
-        (
-            (
-                "attitude_rating",
-                name_of("attitude_rating"),
-                figures.get("attitude_rating"),
-                lambda v: 25 * (5 - v),
-            ),
-            (
-                "attitude_bad_rate",
-                name_of("attitude_bad_rate"),
-                figures.get("attitude_bad_rate"),
-                lambda v: 1000 * v,
-            ),
-        ),
-    )
-    done = part(
-        "done",
-        _("Hard to get things done"),
-        (
-            (
-                "on_time_completion_rate",
-                name_of("on_time_completion_rate"),
-                figures.get("on_time_completion_rate"),
-                lambda v: 100 * (1 - v),
-            ),
-            ("speed_adjusted", name_of("speed_adjusted"), figures.get("speed_adjusted"), lambda v: 50 * v),
-            (
-                "supplements_per_case",
-                name_of("supplements_per_case"),
-                figures.get("supplements_per_case"),
-                lambda v: 100 * v,
-            ),
-            ("refusal_rate", name_of("refusal_rate"), figures.get("refusal_rate"), lambda v: 100 * v),
-        ),
-    )
-    parts = (get_in, faces, done)
-    return DifficultyIndex(parts, _mean_score([p.score for p in parts]))
+    parts = []
+    for code, name, specs in DIFFICULTY_PARTS:
+        components = []
+        for component, rule in specs:
+            value = online_share if component == "online_availability" else figures.get(component)
+            score = _score(value, lambda v, rule=rule: rule(v, target))  # type: ignore[misc]
+            label = ONLINE_AVAILABILITY if component == "online_availability" else MEASURES[component].name
+            components.append(Component(component, label, value, score))
+        parts.append(Difficulty(code, name, tuple(components), _mean_score([c.score for c in components])))
+    return DifficultyIndex(tuple(parts), _mean_score([p.score for p in parts]))

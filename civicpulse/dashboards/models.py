@@ -160,3 +160,16 @@ class ExpectedDays(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.service_id}: {self.days}"
+
+
+class RenderedBoard(models.Model):
+    """A dashboard as HTML, kept until the cells change: every process of the installation shares it (the
+    worker renders the region's landing pages right after a refresh, so the first visitor does not wait)."""
+
+    key = models.CharField(max_length=64, unique=True)
+    html = models.TextField()
+    refreshed_at = models.DateTimeField(null=True)
+    rendered_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.key

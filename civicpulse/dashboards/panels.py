@@ -4,13 +4,15 @@ the same numbers, a CSV of that table) for each lens."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.functional import Promise
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -18,13 +20,21 @@ from civicpulse.accounts.enums import UnitKind
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, covered_paths
 from civicpulse.assessment.counts import wait_target_minutes
-from civicpulse.assessment.indicators import IndicatorValue, rate_value
+from civicpulse.assessment.indicators import MIN_SAMPLE_RATE, IndicatorValue, rate_value
 from civicpulse.catalogue.models import Service
 from civicpulse.dashboards import charts
-from civicpulse.dashboards.figures import MEASURES, DifficultyIndex, difficulty_index, figure, p90_wait
+from civicpulse.dashboards.figures import (
+    DIFFICULTY_FIGURES,
+    MEASURES,
+    DifficultyIndex,
+    difficulty_index,
+    figure,
+    p90_wait,
+)
 from civicpulse.dashboards.selectors import (
     Filters,
     Reader,
+    UnitRow,
     freshness,
     online_availability,
     rectification_backlog,
@@ -53,15 +63,45 @@ HEADLINE = (
     "p90_wait",
     "wait_within_target_rate",
 )
+# What the "by unit" table shows and what its three-difficulties scores read.
+CHILD_FIGURES = frozenset(
+    {
+        "good_review_rate",
+        "bad_review_rate",
+        "on_time_completion_rate",
+        "run_at_most_once_rate",
+        "mean_wait",
+        *DIFFICULTY_FIGURES,
+    }
+)
 TREND = ("good_review_rate", "on_time_completion_rate", "run_at_most_once_rate", "wait_within_target_rate")
 
 
-@dataclass(frozen=True)
 class Cell:
-    text: str
-    csv: Any = ""
-    href: str = ""
-    css: str = ""
+    """One table cell: its text on the page and its value in the CSV. A figure's text is formatted only when
+    shown: a region's tables have thousands of rows, of which the page shows fifty."""
+
+    __slots__ = ("_text", "_unit", "_value", "css", "csv", "href")
+
+    def __init__(
+        self,
+        text: str = "",
+        csv: Any = "",
+        href: str = "",
+        css: str = "",
+        *,
+        value: IndicatorValue | None = None,
+        unit: str = "",
+    ) -> None:
+        self._text, self.csv, self.href, self.css, self._value, self._unit = text, csv, href, css, value, unit
+
+    @classmethod
+    def of(cls, value: IndicatorValue, unit: str) -> Cell:
+        return cls(csv=_csv(value), value=value, unit=unit)
+
+    @property
+    def text(self) -> str:
+        return show(self._value, self._unit) if self._value is not None else self._text
 
 
 @dataclass
@@ -72,6 +112,42 @@ class Panel:
     rows: list[list[Cell]]
     chart: str = ""
     note: str = ""
+    # Rows shown on the page (the CSV has them all): a region has thousands of units.
+    limit: int | None = None
+
+    def table(self) -> SafeString:
+        """The table as HTML, built here: a region's tables hold hundreds of cells, and the template
+        language takes ten times as long to lay them out."""
+        head = format_html_join("", '<th scope="col">{}</th>', ((h,) for h in self.headers))
+        if not self.rows:
+            body = format_html(
+                '<tr><td colspan="{}" class="muted">{}</td></tr>',
+                len(self.headers),
+                _("No records in this period."),
+            )
+        else:
+            rows = self.rows if self.limit is None else self.rows[: self.limit]
+            body = format_html_join(
+                "",
+                "<tr>{}</tr>",
+                ((format_html_join("", "{}", ((_cell(c),) for c in row)),) for row in rows),
+            )
+            if len(rows) < len(self.rows):
+                more = _("%(shown)d of %(total)d rows shown; the CSV has them all.") % {
+                    "shown": len(rows),
+                    "total": len(self.rows),
+                }
+                body = format_html(
+                    '{}<tr><td colspan="{}" class="muted">{}</td></tr>', body, len(self.headers), more
+                )
+        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+def _cell(cell: Cell) -> SafeString:
+    css = format_html(' class="{}"', cell.css) if cell.css else ""
+    if cell.href:
+        return format_html('<td{}><a href="{}">{}</a></td>', css, cell.href, cell.text)
+    return format_html("<td{}>{}</td>", css, cell.text)
 
 
 @dataclass
@@ -101,7 +177,7 @@ def _zh() -> bool:
     return (get_language() or "").startswith("zh")
 
 
-def unit_name(unit: OrgUnit) -> str:
+def unit_name(unit: OrgUnit | UnitRow) -> str:
     return unit.name_zh if _zh() else unit.name_en
 
 
@@ -139,11 +215,17 @@ def interval(value: IndicatorValue | None) -> str:
 
 
 def figures_of(
-    cases: Mapping[str, Any], ratings: Mapping[str, Any], waits: Mapping[str, Any]
+    cases: Mapping[str, Any],
+    ratings: Mapping[str, Any],
+    waits: Mapping[str, Any],
+    codes: Iterable[str] | None = None,
 ) -> dict[str, IndicatorValue]:
+    """Every figure (or those of `codes`) from the sums of each source's cells."""
     sources = {"cases": cases, "ratings": ratings, "waits": waits}
-    found = {code: figure(code, sources[m.source]) for code, m in MEASURES.items()}
-    found["p90_wait"] = p90_wait(waits.get("histogram", {}))
+    wanted = MEASURES if codes is None else codes
+    found = {code: figure(code, sources[MEASURES[code].source]) for code in wanted if code in MEASURES}
+    if codes is None or "p90_wait" in codes:
+        found["p90_wait"] = p90_wait(waits.get("histogram", {}))
     return found
 
 
@@ -152,6 +234,14 @@ def _records_href(code: str, query: str, **extra: Any) -> str:
         return ""
     params = {"measure": code, **extra}
     return f"{reverse('dashboards:records')}?{query}&{urlencode(params)}"
+
+
+def query_of(filters: Filters) -> str:
+    """The filters as a query string (for the links and CSV downloads of a board)."""
+    code = ""
+    if filters.service_id is not None:
+        code = Service.objects.filter(pk=filters.service_id).values_list("code", flat=True).first() or ""
+    return _query(filters, code)
 
 
 def _query(filters: Filters, service_code: str = "") -> str:
@@ -255,26 +345,29 @@ def _children(reader: Reader, query_for: Callable[[int], str]) -> Panel:
     cases, ratings, waits = (reader.sums(s, "child") for s in ("cases", "ratings", "waits"))
     backlog = rectification_backlog(reader)
     online = online_availability(reader)
-    keys = sorted(set(cases) | set(ratings) | set(waits), key=lambda pk: reader.tree.paths.get(pk, ""))
-    rows, bars = [], []
+    keys = [pk for pk in set(cases) | set(ratings) | set(waits) if pk in reader.tree.units]
+    scored = []
     for pk in keys:
-        unit = reader.tree.units.get(pk)
-        if unit is None:
-            continue
-        found = figures_of(cases.get(pk, {}), ratings.get(pk, {}), waits.get(pk, {}))
-        index = _difficulty(found, online.get(pk))
+        found = figures_of(cases.get(pk, {}), ratings.get(pk, {}), waits.get(pk, {}), CHILD_FIGURES)
+        scored.append((pk, found, _difficulty(found, online.get(pk))))
+    # Hardest first: the page shows where service is slow or unloved; units without a score come last.
+    scored.sort(key=lambda e: (e[2].score is None, -(e[2].score or 0.0), reader.tree.paths[e[0]]))
+    rows: list[list[Cell]] = []
+    bars: list[tuple[str, float | None, str]] = []
+    for pk, found, index in scored:
+        unit = reader.tree.units[pk]
         name = unit_name(unit) + (_(" (itself)") if pk == reader.filters.unit.pk else "")
         good = found["good_review_rate"]
         rows.append(
             [
                 Cell(name, name, f"?{query_for(pk)}" if pk != reader.filters.unit.pk else ""),
                 Cell(str(int(cases.get(pk, {}).get("started", 0))), int(cases.get(pk, {}).get("started", 0))),
-                Cell(show(found["on_time_completion_rate"], "%"), _csv(found["on_time_completion_rate"])),
-                Cell(show(good, "%"), _csv(good)),
+                Cell.of(found["on_time_completion_rate"], "%"),
+                Cell.of(good, "%"),
                 Cell(str(good.n), good.n),
-                Cell(show(found["bad_review_rate"], "%"), _csv(found["bad_review_rate"])),
-                Cell(show(found["run_at_most_once_rate"], "%"), _csv(found["run_at_most_once_rate"])),
-                Cell(show(found["mean_wait"], "min"), _csv(found["mean_wait"])),
+                Cell.of(found["bad_review_rate"], "%"),
+                Cell.of(found["run_at_most_once_rate"], "%"),
+                Cell.of(found["mean_wait"], "min"),
                 Cell(_score(index.score), index.score if index.score is not None else ""),
                 Cell(
                     str(backlog[pk]["open"] if pk in backlog else 0),
@@ -286,7 +379,8 @@ def _children(reader: Reader, query_for: Callable[[int], str]) -> Panel:
                 ),
             ]
         )
-        bars.append((name, None if good.insufficient else good.value, show(good, "%")))
+        if len(bars) < 30:
+            bars.append((name, None if good.insufficient else good.value, show(good, "%")))
     title = _("By unit")
     return Panel(
         "units",
@@ -305,10 +399,14 @@ def _children(reader: Reader, query_for: Callable[[int], str]) -> Panel:
             _("Overdue rectifications"),
         ],
         rows,
-        chart=charts.bars_svg(bars[:30], title=_("Good-review rate by unit"), maximum=1.0) if bars else "",
+        chart=charts.bars_svg(bars[:30], title=_("Good-review rate of the hardest units"), maximum=1.0)
+        if bars
+        else "",
         note=_(
-            "A case received at a hall window counts for the department that answers for it and for the hall."
+            "Hardest first, by the three-difficulties index. A case received at a hall window counts for the"
+            " department that answers for it and for the hall."
         ),
+        limit=50,
     )
 
 
@@ -330,8 +428,8 @@ def _channels(reader: Reader) -> Panel:
             [
                 Cell(_("Application: %(c)s") % {"c": channel.label}, str(channel.label)),
                 Cell(str(int(sums.get("started", 0))), int(sums.get("started", 0))),
-                Cell(show(found["on_time_completion_rate"], "%"), _csv(found["on_time_completion_rate"])),
-                Cell(show(found["run_at_most_once_rate"], "%"), _csv(found["run_at_most_once_rate"])),
+                Cell.of(found["on_time_completion_rate"], "%"),
+                Cell.of(found["run_at_most_once_rate"], "%"),
                 Cell("", ""),
                 Cell("", ""),
             ]
@@ -347,7 +445,7 @@ def _channels(reader: Reader) -> Panel:
                 Cell("", ""),
                 Cell("", ""),
                 Cell(str(good.n), good.n),
-                Cell(show(good, "%"), _csv(good)),
+                Cell.of(good, "%"),
             ]
         )
         bars.append((str(rating_channel.label), None if good.insufficient else good.value, show(good, "%")))
@@ -369,33 +467,23 @@ def _channels(reader: Reader) -> Panel:
 
 
 def _services(reader: Reader, *, worst_first: bool = False, limit: int = 20) -> Panel:
-    cases = reader.sums("cases", "service")
-    ratings = reader.sums("ratings", "service")
-    ids = [pk for pk in set(cases) | set(ratings) if pk is not None]
-    names = {s.pk: s for s in Service.objects.filter(pk__in=ids).only("pk", "code", "name_zh", "name_en")}
-    entries = []
-    for pk in ids:
-        if pk not in names:
-            continue
-        found = figures_of(cases.get(pk, {}), ratings.get(pk, {}), {})
-        entries.append((names[pk], cases.get(pk, {}), found))
-    if worst_first:
-        entries.sort(
-            key=lambda e: (e[2]["bad_review_rate"].insufficient, -(e[2]["bad_review_rate"].value or 0))
-        )
-    else:
-        entries.sort(key=lambda e: -float(e[1].get("started", 0)))
+    shown = reader.ranked_services(worst_first=worst_first, limit=limit, min_sample=MIN_SAMPLE_RATE)
+    cases = reader.sums("cases", "service", services=shown)
+    ratings = reader.sums("ratings", "service", services=shown)
+    names = {s.pk: s for s in Service.objects.filter(pk__in=shown).only("pk", "code", "name_zh", "name_en")}
     rows = []
-    for service, sums, found in entries[:limit]:
+    for pk in shown:
+        service, sums = names[pk], cases.get(pk, {})
+        found = figures_of(sums, ratings.get(pk, {}), {})
         name = service.name_zh if _zh() else service.name_en
         rows.append(
             [
                 Cell(f"{service.code} {name}", f"{service.code} {name}"),
                 Cell(str(int(sums.get("started", 0))), int(sums.get("started", 0))),
-                Cell(show(found["on_time_completion_rate"], "%"), _csv(found["on_time_completion_rate"])),
-                Cell(show(found["speed_adjusted"], "ratio"), _csv(found["speed_adjusted"])),
-                Cell(show(found["good_review_rate"], "%"), _csv(found["good_review_rate"])),
-                Cell(show(found["bad_review_rate"], "%"), _csv(found["bad_review_rate"])),
+                Cell.of(found["on_time_completion_rate"], "%"),
+                Cell.of(found["speed_adjusted"], "ratio"),
+                Cell.of(found["good_review_rate"], "%"),
+                Cell.of(found["bad_review_rate"], "%"),
                 Cell(str(found["good_review_rate"].n), found["good_review_rate"].n),
             ]
         )
@@ -413,16 +501,27 @@ def _services(reader: Reader, *, worst_first: bool = False, limit: int = 20) -> 
             _("Ratings (n)"),
         ],
         rows,
-        note=_("The %(n)d of %(total)d services shown; filter by a service code to see any other.")
-        % {"n": len(rows), "total": len(entries)},
+        note=_("%(n)d services shown; filter by a service code to see any other.") % {"n": len(rows)},
     )
 
 
 def _windows(reader: Reader, allowed: set[int] | None = None) -> Panel:
     waits = reader.sums("waits", "window")
     ratings = reader.sums("ratings", "window")
-    keys = [pk for pk in set(waits) | set(ratings) if pk is not None and (allowed is None or pk in allowed)]
-    keys.sort(key=lambda pk: reader.tree.paths.get(pk, ""))
+    keys = [
+        pk
+        for pk in set(waits) | set(ratings)
+        if pk in reader.tree.units and (allowed is None or pk in allowed)
+    ]
+
+    def longest_first(pk: int) -> tuple[float, str]:
+        sums = waits.get(pk, {})
+        return (
+            -(sums.get("wait_micros", 0) / sums["called"] if sums.get("called") else 0.0),
+            reader.tree.paths[pk],
+        )
+
+    keys.sort(key=longest_first)
     rows, bars = [], []
     for pk in keys:
         unit = reader.tree.units.get(pk)
@@ -433,10 +532,9 @@ def _windows(reader: Reader, allowed: set[int] | None = None) -> Panel:
             [
                 Cell(unit_name(unit), unit_name(unit)),
                 Cell(str(int(waits.get(pk, {}).get("called", 0))), int(waits.get(pk, {}).get("called", 0))),
-                Cell(show(found["mean_wait"], "min"), _csv(found["mean_wait"])),
-                Cell(show(found["p90_wait"], "min"), _csv(found["p90_wait"])),
-                Cell(show(found["wait_within_target_rate"], "%"), _csv(found["wait_within_target_rate"])),
-                Cell(show(found["good_review_rate"], "%"), _csv(found["good_review_rate"])),
+                Cell.of(found["mean_wait"], "min"),
+                Cell.of(found["wait_within_target_rate"], "%"),
+                Cell.of(found["good_review_rate"], "%"),
                 Cell(str(found["good_review_rate"].n), found["good_review_rate"].n),
             ]
         )
@@ -449,13 +547,14 @@ def _windows(reader: Reader, allowed: set[int] | None = None) -> Panel:
             _("Window"),
             _("Tickets called"),
             measure_name("mean_wait"),
-            _("90th-percentile wait"),
             measure_name("wait_within_target_rate"),
             measure_name("good_review_rate"),
             _("Ratings (n)"),
         ],
         rows,
         chart=charts.bars_svg(bars[:30], title=_("Mean wait by window (minutes)")) if bars else "",
+        note=_("Longest waits first."),
+        limit=50,
     )
 
 
@@ -550,7 +649,7 @@ def _staff_board(board: Board, reader: Reader, user: User) -> None:
             Cell(label, label),
             Cell(str(int(ratings.get(m, {}).get("valid", 0))), int(ratings.get(m, {}).get("valid", 0))),
         ]
-        + [Cell(show(per_month[m][c], "%"), _csv(per_month[m][c])) for c in trend_codes]
+        + [Cell.of(per_month[m][c], "%") for c in trend_codes]
         for label, m in zip(labels, months, strict=True)
     ]
     board.panels.append(_kpi_panel(board.kpis))
@@ -565,12 +664,9 @@ def _staff_board(board: Board, reader: Reader, user: User) -> None:
     )
 
 
-def board(lens: str, *, user: User, filters: Filters, today: dt.date) -> Board:
+def board(lens: str, *, user: User | None, filters: Filters, today: dt.date) -> Board:
     reader = Reader(filters)
-    code = ""
-    if filters.service_id is not None:
-        code = Service.objects.filter(pk=filters.service_id).values_list("code", flat=True).first() or ""
-    query = _query(filters, code)
+    query = query_of(filters)
     result = Board(lens, str(LENSES[lens]), filters, unit_name(filters.unit), refreshed_at=freshness())
 
     def query_for(pk: int) -> str:
@@ -579,6 +675,8 @@ def board(lens: str, *, user: User, filters: Filters, today: dt.date) -> Board:
         return urlencode(values)
 
     if lens == "my":
+        if user is None:
+            raise ValueError("the 'my service' board is a person's own")
         _staff_board(result, reader, user)
         windows = {pk for pk in reader.ids if reader.tree.kinds.get(pk) == UnitKind.WINDOW}
         mine = {
@@ -590,7 +688,7 @@ def board(lens: str, *, user: User, filters: Filters, today: dt.date) -> Board:
             result.panels.append(_windows(reader, allowed=mine))
         return result
 
-    cases, ratings, waits = (total(reader.sums(s)) for s in ("cases", "ratings", "waits"))
+    cases, ratings, waits = (total(reader.sums(s, histogram=True)) for s in ("cases", "ratings", "waits"))
     found = figures_of(cases, ratings, waits)
     online = online_availability(reader).get(None)
     result.difficulty = _difficulty(found, online)

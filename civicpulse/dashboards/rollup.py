@@ -270,7 +270,10 @@ def _derive(model: type[CaseCell | RatingCell | WaitCell], params: dict[str, Any
     for grain, kept in DERIVED.items():
         if model is WaitCell and grain == Grain.SERVICE:
             continue
-        keep = [*kept, *(["rating_channel"] if "rating_channel" in extra and "channel" in kept else [])]
+        # Ratings keep their own channel only where channels are the point: a service's row is read for
+        # its totals, and thousands of services times six rating channels is what a region's page reads.
+        with_rating = "rating_channel" in extra and grain == Grain.CHANNEL
+        keep = [*kept, *(["rating_channel"] if with_rating else [])]
         keep += ["minute"] if "minute" in extra else []
         values = []
         for key in (*_KEYS[2:], *extra):

@@ -14,7 +14,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.functions import Cast
 
 from civicpulse.accounts.enums import UnitKind
 from civicpulse.accounts.models import OrgUnit, User
@@ -23,6 +24,15 @@ from civicpulse.core.errors import NotFound
 from civicpulse.dashboards.models import CaseCell, Grain, MonthState, RatingCell, WaitCell, Watermark
 from civicpulse.dashboards.rollup import _sums, first_of_month
 
+_GROUP_COLUMNS: dict[str | None, tuple[str, ...]] = {
+    None: (),
+    "month": ("month",),
+    "service": ("service_id",),
+    "channel": ("channel",),
+    "rating_channel": ("rating_channel",),
+    "window": ("window_id",),
+    "child": ("unit_id", "window_id"),
+}
 MODELS: dict[str, type[CaseCell | RatingCell | WaitCell]] = {
     "cases": CaseCell,
     "ratings": RatingCell,
@@ -66,20 +76,29 @@ def scope_unit(user: User, unit_id: Any) -> OrgUnit:
     return unit
 
 
+@dataclass(frozen=True)
+class UnitRow:
+    pk: int
+    path: str
+    kind: str
+    name_zh: str
+    name_en: str
+
+
 @dataclass
 class _Tree:
-    """Every unit's path, kind and parent: enough to fold cells into the children of a scope."""
+    """Every unit's path, kind and names, as plain rows (a region has thousands: no model instances), enough
+    to fold cells into the children of a scope."""
 
     paths: dict[int, str] = field(default_factory=dict)
     kinds: dict[int, str] = field(default_factory=dict)
-    units: dict[int, OrgUnit] = field(default_factory=dict)
+    units: dict[int, UnitRow] = field(default_factory=dict)
 
     @classmethod
     def load(cls) -> _Tree:
         tree = cls()
-        for unit in OrgUnit.objects.only(
-            "pk", "path", "kind", "code", "name_zh", "name_en", "parent_id", "depth"
-        ):
+        for row in OrgUnit.objects.values_list("pk", "path", "kind", "name_zh", "name_en"):
+            unit = UnitRow(*row)
             tree.paths[unit.pk] = unit.path
             tree.kinds[unit.pk] = unit.kind
             tree.units[unit.pk] = unit
@@ -107,6 +126,9 @@ class Reader:
         self.tree = tree or _Tree.load()
         self.root = filters.unit.parent_id is None
         self._ids: list[int] | None = None
+        self._children: dict[int | None, int | None] = {}
+        # Figures read more than once for one page (the online share, the rectification backlog).
+        self.memo: dict[str, Any] = {}
 
     @property
     def ids(self) -> list[int]:
@@ -124,6 +146,9 @@ class Reader:
             if f.service_id is None and not f.channel:
                 return Grain.UNIT if group == "child" else Grain.WINDOW
             return Grain.BASE
+        if group == "rating_channel":
+            # Only the channel summaries keep the rating channel.
+            return Grain.CHANNEL if f.service_id is None else Grain.BASE
         if group == "service" or f.service_id is not None:
             return Grain.BASE if source == "waits" else Grain.SERVICE
         return Grain.CHANNEL
@@ -139,60 +164,88 @@ class Reader:
             qs = qs.filter(channel=f.channel)
         return qs
 
-    def sums(self, source: str, group: str | None = None) -> dict[Any, dict[str, Any]]:
+    def ranked_services(self, *, worst_first: bool, limit: int, min_sample: int) -> list[int]:
+        """The busiest services (most cases received) or those with the highest bad-review rate (among those
+        with at least `min_sample` valid ratings), ranked by the database: a region has thousands."""
+        if worst_first:
+            qs = (
+                self._queryset("ratings", self.grain("ratings", "service"))
+                .values("service_id")
+                .annotate(n=Sum("valid"), hits=Sum("bad"))
+                .filter(n__gte=max(1, min_sample))
+                .annotate(rate=Cast(F("hits"), FloatField()) / F("n"))
+                .order_by("-rate", "service_id")
+            )
+        else:
+            qs = (
+                self._queryset("cases", self.grain("cases", "service"))
+                .values("service_id")
+                .annotate(n=Sum("started"))
+                .order_by("-n", "service_id")
+            )
+        return [pk for pk in qs.values_list("service_id", flat=True)[:limit] if pk is not None]
+
+    def sums(
+        self,
+        source: str,
+        group: str | None = None,
+        *,
+        histogram: bool = False,
+        services: list[int] | None = None,
+    ) -> dict[Any, dict[str, Any]]:
         """{key: {column: sum}}; the key is None without a group, else the month, service id, channel,
-        rating channel, window id or the scope's child unit id."""
+        rating channel, window id or the scope's child unit id. `histogram` adds the waits by minute (for
+        the 90th percentile), which multiplies the rows read by the minutes waited."""
         if source == "waits" and self.filters.service_id is not None:
             return {}
-        model = MODELS[source]
-        columns = _sums(model)
+        columns = _sums(MODELS[source])
         grain = self.grain(source, group)
-        by = {
-            None: [],
-            "month": ["month"],
-            "service": ["service_id"],
-            "channel": ["channel"],
-            "rating_channel": ["rating_channel"],
-            "window": ["window_id"],
-            "child": ["unit_id", "window_id"],
-        }[group]
-        if source == "waits":
-            by = [*by, "minute"]
-        rows = self._queryset(source, grain).values(*by).annotate(**{f"s_{c}": Sum(c) for c in columns})
+        by = list(_GROUP_COLUMNS[group])
+        with_minutes = source == "waits" and histogram
+        if with_minutes:
+            by.append("minute")
+        aggregates = {f"s_{c}": Sum(c) for c in columns}
+        qs = self._queryset(source, grain)
+        if services is not None:
+            qs = qs.filter(service_id__in=services)
+        rows = qs.values(*by).annotate(**aggregates).values_list(*by, *aggregates)
         if group == "child" and grain == Grain.UNIT:
             # The region's summaries hold departments by unit and halls by window: read both.
-            window_rows = (
-                self._queryset(source, Grain.WINDOW)
-                .values(*by)
-                .annotate(**{f"s_{c}": Sum(c) for c in columns})
-            )
-            rows = rows.union(window_rows, all=True)
-        result: dict[Any, dict[str, Any]] = defaultdict(lambda: defaultdict(float))
+            window_rows = self._queryset(source, Grain.WINDOW).values(*by).annotate(**aggregates)
+            rows = rows.union(window_rows.values_list(*by, *aggregates), all=True)
+        width = len(by)
+        # Sums are added up as lists: a region folds thousands of rows into its children on every page.
+        acc: dict[Any, list[float]] = {}
+        minutes: dict[Any, dict[int, int]] = defaultdict(dict)
+        called = width + columns.index("called") if source == "waits" else 0
         for row in rows:
+            values = [v or 0 for v in row[width:]]
             for key in self._keys(group, row):
-                target = result[key]
-                for c in columns:
-                    target[c] += row[f"s_{c}"] or 0
-                if source == "waits":
-                    histogram = target.setdefault("histogram", {})
-                    histogram[row["minute"]] = histogram.get(row["minute"], 0) + (row["s_called"] or 0)
+                found = acc.get(key)
+                acc[key] = values if found is None else [a + b for a, b in zip(found, values, strict=True)]
+                if with_minutes:
+                    histogram_of = minutes[key]
+                    histogram_of[row[width - 1]] = histogram_of.get(row[width - 1], 0) + (row[called] or 0)
+        result: dict[Any, dict[str, Any]] = {}
+        for key, values in acc.items():
+            result[key] = dict(zip(columns, values, strict=True))
+            if with_minutes:
+                result[key]["histogram"] = minutes[key]
         return result
 
-    def _keys(self, group: str | None, row: dict[str, Any]) -> Iterable[Any]:
+    def _keys(self, group: str | None, row: tuple[Any, ...]) -> Iterable[Any]:
         if group is None:
             return (None,)
         if group == "child":
-            scope = self.filters.unit
-            keys = {
-                self.tree.child_of(scope, row.get("unit_id")),
-                self.tree.child_of(scope, row.get("window_id")),
-            }
+            keys = {self._child(row[0]), self._child(row[1])}
             keys.discard(None)
             return keys
-        column = {"month": "month", "service": "service_id", "channel": "channel", "window": "window_id"}.get(
-            group, group
-        )
-        return (row[column],)
+        return (row[0],)
+
+    def _child(self, unit_id: int | None) -> int | None:
+        if unit_id not in self._children:
+            self._children[unit_id] = self.tree.child_of(self.filters.unit, unit_id)
+        return self._children[unit_id]
 
     def staff_sums(self, source: str, staff_id: int) -> dict[dt.date, dict[str, float]]:
         """A person's own cells by month (the intake officer, the rated officer, the caller)."""
@@ -244,6 +297,12 @@ def month_states(months: Iterable[dt.date]) -> dict[dt.date, dt.datetime]:
 
 def rectification_backlog(reader: Reader) -> dict[Any, dict[str, int]]:
     """Open and overdue rectification orders now, by the scope's child unit (key None: the scope)."""
+    if "backlog" not in reader.memo:
+        reader.memo["backlog"] = _rectification_backlog(reader)
+    return reader.memo["backlog"]
+
+
+def _rectification_backlog(reader: Reader) -> dict[Any, dict[str, int]]:
     from civicpulse.rectification.enums import OrderStatus
     from civicpulse.rectification.models import RectificationOrder
 
@@ -266,6 +325,12 @@ def rectification_backlog(reader: Reader) -> dict[Any, dict[str, int]]:
 def online_availability(reader: Reader) -> dict[Any, tuple[int, int]]:
     """(services that can be applied for online, services) among the published services each child unit
     (and the scope, key None) answers for."""
+    if "online" not in reader.memo:
+        reader.memo["online"] = _online_availability(reader)
+    return reader.memo["online"]
+
+
+def _online_availability(reader: Reader) -> dict[Any, tuple[int, int]]:
     from civicpulse.catalogue.enums import Channels, VersionStatus
     from civicpulse.catalogue.models import ProcedureVersion
 
@@ -295,7 +360,7 @@ def default_span(today: dt.date) -> tuple[dt.date, dt.date]:
     return start, end
 
 
-def window_units(tree: _Tree, ids: Iterable[int]) -> list[OrgUnit]:
+def window_units(tree: _Tree, ids: Iterable[int]) -> list[UnitRow]:
     return sorted(
         (tree.units[pk] for pk in ids if pk in tree.units and tree.kinds[pk] == UnitKind.WINDOW),
         key=lambda u: u.path,

@@ -14,10 +14,13 @@ from civicpulse.core import clock
 
 @task()
 def dashboards_refresh_task() -> list[str]:
+    from civicpulse.dashboards.cache import warm
     from civicpulse.dashboards.rollup import refresh
 
     try:
-        return [f"{month:%Y-%m}" for month in refresh()]
+        months = [f"{month:%Y-%m}" for month in refresh()]
+        warm()
+        return months
     finally:
         schedule_refresh()
 

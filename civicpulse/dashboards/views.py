@@ -20,6 +20,7 @@ from civicpulse.core import clock
 from civicpulse.core.errors import DomainError
 from civicpulse.dashboards import panels as build
 from civicpulse.dashboards import records as drill
+from civicpulse.dashboards.cache import board_html
 from civicpulse.dashboards.forms import FilterForm
 
 LENS_FOR_ROLE = (
@@ -57,21 +58,26 @@ def page(request: HttpRequest, lens: str) -> HttpResponse:
         raise Http404
     form = FilterForm(user=user, data=request.GET or None, today=clock.today())
     filters = form.filters()
-    board = build.board(lens, user=user, filters=filters, today=clock.today())
     wanted = request.GET.get("csv")
     if wanted:
+        board = build.board(lens, user=user, filters=filters, today=clock.today())
         panel = next((p for p in board.panels if p.key == wanted), None)
         if panel is None:
             raise Http404
         return _csv(panel, f"{lens}-{panel.key}-{filters.start:%Y-%m}-{filters.end:%Y-%m}.csv")
-    template = (
-        "dashboards/partials/board.html" if request.headers.get("HX-Request") else "dashboards/page.html"
-    )
-    return render(
-        request,
-        template,
-        {"board": board, "form": form, "lens": lens, "lenses": build.LENSES.items(), "query": form.query()},
-    )
+    html = board_html(lens, user=user, filters=filters, today=clock.today())
+    if request.headers.get("HX-Request"):
+        return HttpResponse(html)
+    context = {
+        "board_html": html,
+        "filters": filters,
+        "form": form,
+        "lens": lens,
+        "lenses": build.LENSES.items(),
+        "query": form.query(),
+        "title": build.LENSES[lens],
+    }
+    return render(request, "dashboards/page.html", context)
 
 
 def _csv(panel: build.Panel, filename: str) -> HttpResponse:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from civicpulse.dashboards import rollup
+from civicpulse.dashboards.cache import warm
 
 
 class Command(BaseCommand):
@@ -39,4 +40,5 @@ class Command(BaseCommand):
                 if options["verb"] == "rebuild"
                 else rollup.refresh(progress=progress)
             )
+        warm()
         self.stdout.write(_("%(n)d months rebuilt.") % {"n": len(done)})
