@@ -366,3 +366,33 @@ class Calibration(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.from_grade}>{self.to_grade}"
+
+
+class StoredMonth(models.Model):
+    """A closed month whose per-unit counts are kept (StoredCounts), as of `cutoff`: a run whose cut-off is
+    later reads them instead of the raw tables when no record of the month changed in between."""
+
+    month = models.DateField(unique=True)
+    cutoff = models.DateTimeField()
+    seconds = models.FloatField(default=0.0)
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}"
+
+
+class StoredCounts(models.Model):
+    """The counts of one source for the records that name one unit (as they name it: a section, a window)
+    in one month: the engine's counts, kept so that runs fold them into assessed units without a scan."""
+
+    month = models.DateField()
+    unit_id = models.IntegerField()
+    source = models.CharField(max_length=16)
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "unit_id", "source"], name="stored_counts_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.unit_id} {self.source}"

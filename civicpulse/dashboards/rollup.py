@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Max, Min
 
+from civicpulse.assessment import stored
 from civicpulse.assessment.counts import _excluded, _flag, _postgres, _valid, _wait_microseconds
 from civicpulse.assessment.counts import wait_target_minutes as _wait_target
 from civicpulse.assessment.facts import _aware_day_end, expected_days_before
+from civicpulse.assessment.stored import first_of_month, month_end
 from civicpulse.core import clock
 from civicpulse.dashboards.models import (
     CaseCell,
@@ -47,15 +49,6 @@ _KEYS = ("grain", "month", "unit_id", "window_id", "service_id", "channel", "sta
 def _sums(model: type[CaseCell | RatingCell | WaitCell]) -> list[str]:
     skip = {*_KEYS, "id", "rating_channel", "minute"}
     return [str(f.column) for f in model._meta.concrete_fields if f.column not in skip]
-
-
-def first_of_month(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def month_end(month: dt.date) -> dt.date:
-    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
-    return following - dt.timedelta(days=1)
 
 
 def _params(month: dt.date, cutoff: dt.datetime) -> dict[str, Any]:
@@ -329,6 +322,8 @@ def rebuild_month(month: dt.date, *, cutoff: dt.datetime | None = None) -> float
         _insert_waits(params)
         for model in (CaseCell, RatingCell, WaitCell):
             _derive(model, params)
+        # The assessment engine's counts of a closed month, kept with the cells (assessment/stored.py).
+        stored.store_month(month, cutoff)
         seconds = time.perf_counter() - began
         MonthState.objects.update_or_create(
             month=month, defaults={"refreshed_at": cutoff, "seconds": seconds}
@@ -364,52 +359,6 @@ def months_with_records() -> list[dt.date]:
     return months
 
 
-def _months_of(events: Iterable[tuple[str, str]]) -> set[dt.date]:
-    """The months the records named by (target type, target id) audit events count in."""
-    from django.utils import timezone
-
-    from civicpulse.cases.models import Case
-    from civicpulse.evaluations.models import Evaluation
-    from civicpulse.rectification.models import Appeal, RectificationOrder
-
-    ids: dict[str, set[int]] = {}
-    for target_type, target_id in events:
-        if target_id.isdigit():
-            ids.setdefault(target_type, set()).add(int(target_id))
-    evaluation_ids = set(ids.get("evaluations.evaluation", set()))
-    evaluation_ids |= set(
-        RectificationOrder.objects.filter(
-            pk__in=ids.get("rectification.rectificationorder", set())
-        ).values_list("evaluation_id", flat=True)
-    )
-    evaluation_ids |= set(
-        Appeal.objects.filter(pk__in=ids.get("rectification.appeal", set())).values_list(
-            "order__evaluation_id", flat=True
-        )
-    )
-    months: set[dt.date] = set()
-    case_ids = set(ids.get("cases.case", set()))
-    for submitted, case_id in Evaluation.objects.filter(pk__in=evaluation_ids).values_list(
-        "submitted_at", "case_id"
-    ):
-        months.add(first_of_month(timezone.localdate(submitted)))
-        if case_id is not None:
-            case_ids.add(case_id)
-    months |= {
-        first_of_month(day)
-        for day in Case.objects.filter(pk__in=case_ids).values_list("intake_date", flat=True)
-    }
-    return months
-
-
-_WATCHED = (
-    "cases.case",
-    "evaluations.evaluation",
-    "rectification.rectificationorder",
-    "rectification.appeal",
-)
-
-
 def refresh(*, progress: Callable[[dt.date], None] | None = None) -> list[dt.date]:
     """Rebuild the months whose records changed since the last refresh, and the current month."""
     from django.utils import timezone
@@ -420,11 +369,11 @@ def refresh(*, progress: Callable[[dt.date], None] | None = None) -> list[dt.dat
     mark, _created = Watermark.objects.get_or_create(pk=1)
     latest = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
     events = (
-        AuditEvent.objects.filter(pk__gt=mark.last_event_id, pk__lte=latest, target_type__in=_WATCHED)
+        AuditEvent.objects.filter(pk__gt=mark.last_event_id, pk__lte=latest, target_type__in=stored.WATCHED)
         .values_list("target_type", "target_id")
         .distinct()
     )
-    months = _months_of(events) | {first_of_month(timezone.localdate(now))}
+    months = stored.months_of(events) | {first_of_month(timezone.localdate(now))}
     if mark.refreshed_at is None:
         months |= set(months_with_records())
     # A month a transaction: writers wait for one month's rebuild at most, never for the whole refresh.

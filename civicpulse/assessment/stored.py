@@ -1,0 +1,185 @@
+"""Counts kept per closed month and per unit, so that a unit scheme's run folds them instead of scanning.
+
+The engine's counts add up: a period's counts for a subject are the sums (and histograms) of the counts of
+the records that name each of its units, month by month. `store_month` counts a closed month with the
+engine's own queries, one unit at a time as the records name them (a section, a window), and keeps the
+result; `load` answers a run's counts from those rows, folded by the run's resolver, when they still hold.
+
+They hold for a cut-off when the month was counted as of an earlier moment and no record of the month
+changed in between. Every write leaves an audit event naming its record, and `months_of` maps events to
+the months their records count in. Rectification orders are always counted fresh: whether an order was
+contacted or answered on time depends on the cut-off's date, not only on what was written. Staff schemes
+are counted from the raw tables: a person's counts need the audit trail of who handled each case.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from civicpulse.assessment import indicators as lib
+
+# What a stored month holds; rectifications are counted at each run (see above).
+STORED_SOURCES = ("cases", "evaluations", "interactions", "tickets")
+WATCHED = ("cases.case", "evaluations.evaluation", "rectification.rectificationorder", "rectification.appeal")
+# Histogram fields whose keys are tuples (the others are keyed by one value).
+_TUPLE_KEYS = {"valid", "limits", "speeds"}
+
+
+def first_of_month(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    following = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def whole_months(start: dt.date, end: dt.date) -> list[dt.date] | None:
+    """The months [start, end] spans exactly, or None when it does not start and end on month bounds."""
+    if start.day != 1 or month_end(end) != end or end < start:
+        return None
+    months, month = [], start
+    while month <= end:
+        months.append(month)
+        month = month_end(month) + dt.timedelta(days=1)
+    return months
+
+
+def encode(counts: lib.Counts) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for name, value in vars(counts).items():
+        if isinstance(value, dict):
+            data[name] = [
+                [*key, n] if isinstance(key, tuple) else [key, n]
+                for key, n in sorted(value.items(), key=repr)
+            ]
+        elif value:
+            data[name] = value
+    return data
+
+
+def decode_into(tally: Any, data: dict[str, Any]) -> None:
+    """Add stored counts to a tally being summed (counts._Tally)."""
+    for name, value in data.items():
+        if isinstance(value, list):
+            for entry in value:
+                key = tuple(entry[:-1]) if name in _TUPLE_KEYS else entry[0]
+                tally.add_to(name, key, entry[-1])
+        else:
+            tally.add(name, value)
+
+
+def months_of(events: Iterable[tuple[str, str]]) -> set[dt.date]:
+    """The months the records named by (target type, target id) audit events count in: a case its intake
+    month; an evaluation its submission month and its case's; an order or an appeal its evaluation's."""
+    from civicpulse.cases.models import Case
+    from civicpulse.evaluations.models import Evaluation
+    from civicpulse.rectification.models import Appeal, RectificationOrder
+
+    ids: dict[str, set[int]] = {}
+    for target_type, target_id in events:
+        if target_id.isdigit():
+            ids.setdefault(target_type, set()).add(int(target_id))
+    evaluation_ids = set(ids.get("evaluations.evaluation", set()))
+    orders = ids.get("rectification.rectificationorder", set())
+    evaluation_ids |= set(
+        RectificationOrder.objects.filter(pk__in=orders).values_list("evaluation_id", flat=True)
+    )
+    appeals = ids.get("rectification.appeal", set())
+    evaluation_ids |= set(
+        Appeal.objects.filter(pk__in=appeals).values_list("order__evaluation_id", flat=True)
+    )
+    months: set[dt.date] = set()
+    case_ids = set(ids.get("cases.case", set()))
+    evaluations = Evaluation.objects.filter(pk__in=evaluation_ids).values_list("submitted_at", "case_id")
+    for submitted, case_id in evaluations:
+        months.add(first_of_month(timezone.localdate(submitted)))
+        if case_id is not None:
+            case_ids.add(case_id)
+    intake = Case.objects.filter(pk__in=case_ids).values_list("intake_date", flat=True)
+    return months | {first_of_month(day) for day in intake}
+
+
+def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
+    """Count a closed month unit by unit as of `cutoff` and keep it; False (nothing kept) for a month that
+    had not ended by the cut-off's date."""
+    from civicpulse.assessment.counts import count
+    from civicpulse.assessment.models import StoredCounts, StoredMonth
+
+    month = first_of_month(month)
+    if month_end(month) >= timezone.localdate(cutoff):
+        return False
+    began = time.perf_counter()
+    with transaction.atomic():
+        counted = count(
+            start=month,
+            end=month_end(month),
+            cutoff=cutoff,
+            resolve=lambda pk: pk,
+            by_staff=False,
+            members=[],
+            use_stored=False,
+        )
+        StoredCounts.objects.filter(month=month).delete()
+        rows = [
+            StoredCounts(month=month, unit_id=unit_id, source=source, data=encode(counts))
+            for source in STORED_SOURCES
+            for unit_id, counts in counted.by_subject[source].items()
+        ]
+        StoredCounts.objects.bulk_create(rows, batch_size=2000)
+        StoredMonth.objects.update_or_create(
+            month=month, defaults={"cutoff": cutoff, "seconds": time.perf_counter() - began}
+        )
+    return True
+
+
+def holds(months: list[dt.date], cutoff: dt.datetime) -> bool:
+    """Whether every month was kept as of a moment not after `cutoff` and no record of it changed since."""
+    from civicpulse.assessment.models import StoredMonth
+    from civicpulse.core.models import AuditEvent
+
+    kept = dict(StoredMonth.objects.filter(month__in=months).values_list("month", "cutoff"))
+    if set(kept) != set(months) or any(at > cutoff for at in kept.values()):
+        return False
+    since = min(kept.values())
+    changed = (
+        AuditEvent.objects.filter(occurred_at__gt=since, occurred_at__lte=cutoff, target_type__in=WATCHED)
+        .values_list("target_type", "target_id")
+        .distinct()
+    )
+    # Exact per month: an event after one month's count but before another's touches only the first.
+    touched = months_of(changed)
+    if not touched & set(months):
+        return True
+    for month in touched & set(months):
+        later = AuditEvent.objects.filter(
+            occurred_at__gt=kept[month], occurred_at__lte=cutoff, target_type__in=WATCHED
+        ).values_list("target_type", "target_id")
+        if month in months_of(later):
+            return False
+    return True
+
+
+def load(months: list[dt.date], tally_of: Callable[[str, int], Any]) -> dict[tuple[str, str], int]:
+    """Add the kept counts of `months` to the run's tallies (`tally_of(source, raw unit)` answers the tally of
+    the subject the unit folds into, or None); answers the valid evaluations per (channel, grade) of the
+    units that fold into a subject: the reference of the channel-mix adjustment."""
+    from civicpulse.assessment.models import StoredCounts
+
+    reference: dict[tuple[str, str], int] = {}
+    rows = StoredCounts.objects.filter(month__in=months).values_list("unit_id", "source", "data")
+    for unit_id, source, data in rows.iterator(chunk_size=5000):
+        tally = tally_of(source, unit_id)
+        if tally is None:
+            continue
+        decode_into(tally, data)
+        if source == "evaluations":
+            for channel, grade, n in data.get("valid", []):
+                reference[(channel, grade)] = reference.get((channel, grade), 0) + n
+    return reference
