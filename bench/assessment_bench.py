@@ -375,6 +375,28 @@ def child_reset(p: dict[str, Any]) -> dict[str, Any]:
     return {"deleted": deleted}
 
 
+def child_store(p: dict[str, Any]) -> dict[str, Any]:
+    """Keep every closed month's per-unit counts as of the cut-off, as the worker's refresh does after the
+    writes of a month (assessment/stored.py); with `drop`, remove them so runs count the raw tables."""
+    _django()
+    from civicpulse.assessment import stored
+    from civicpulse.assessment.models import StoredCounts, StoredMonth
+    from civicpulse.core import clock
+
+    StoredCounts.objects.all().delete()
+    StoredMonth.objects.all().delete()
+    if p.get("drop"):
+        return {"months": []}
+    months = []
+    with clock.frozen(cutoff()):
+        for month in range(1, 13):
+            began = time.perf_counter()
+            stored.store_month(dt.date(data.YEAR, month, 1), cutoff())
+            months.append({"month": f"{data.YEAR}-{month:02d}", "seconds": time.perf_counter() - began})
+            print(f"  kept {months[-1]['month']}: {months[-1]['seconds']:.1f} s", flush=True)
+    return {"months": months, "seconds": sum(m["seconds"] for m in months)}
+
+
 def child_idle(p: dict[str, Any]) -> dict[str, Any]:
     """Django set up and connected, nothing else: what every compute child starts from."""
     _django()
@@ -678,6 +700,7 @@ CHILDREN = {
     "migrate": child_migrate,
     "reset": child_reset,
     "idle": child_idle,
+    "store": child_store,
     "compute": child_compute,
     "export": child_export,
     "duckdb": child_duckdb,
@@ -785,6 +808,13 @@ def main() -> None:
     parser.add_argument(
         "--profile", action="store_true", help="afterwards, run each period again under cProfile"
     )
+    parser.add_argument(
+        "--counts",
+        choices=("kept", "raw"),
+        default="kept",
+        help="kept: runs fold the per-month counts the worker keeps (counted first, timed apart); raw: runs"
+        " count the raw tables",
+    )
     args = parser.parse_args()
     kinds = [k for k in ("month", "year") if k in args.periods.split(",")]
 
@@ -793,6 +823,13 @@ def main() -> None:
     meta = ensure_database(db, args.regenerate)
     env = db.env()
     spawn("reset", {"versions": [meta["versions"]["month"], meta["versions"]["year"]]}, env)
+    if args.counts == "kept":
+        print("keeping each month's counts, as the worker does after a month's writes ...", flush=True)
+    kept = spawn("store", {"drop": args.counts == "raw"}, env, memory_gb=MEMORY_LIMIT_GB)
+    if kept["error"]:
+        raise SystemExit(f"keeping the counts failed: {kept['error']}")
+    if args.counts == "kept":
+        print(f"  {kept['seconds']:.0f} s for the year, peak {gib(kept['peak_rss_bytes'])}")
     idle = spawn("idle", {}, env)
     result: dict[str, Any] = {
         "engine": db.engine,
@@ -804,6 +841,8 @@ def main() -> None:
         "generation": meta,
         "idle_child_peak_rss_bytes": idle["peak_rss_bytes"],
         "duckdb_threads": args.duckdb_threads,
+        "counts": args.counts,
+        "kept_counts": kept,
         "runs": {},
     }
     for kind in kinds:
@@ -841,7 +880,7 @@ def main() -> None:
     if seen - {None, result["civicpulse_sources_sha256"]}:
         print("WARNING: civicpulse/ changed while the benchmark ran; the runs measured different code")
     RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"assessment-{label}.json"
+    path = RESULTS / f"assessment-{label}{'-raw' if args.counts == 'raw' else ''}.json"
     path.write_text(json.dumps(result, indent=2, default=str))
     print(f"results: {path.relative_to(ROOT)}")
     if args.profile:
@@ -883,6 +922,14 @@ def phase_lines(engine: dict[str, Any]) -> list[str]:
 
 def report(result: dict[str, Any]) -> None:
     print()
+    if result["counts"] == "kept":
+        kept = result["kept_counts"]
+        print(
+            "runs fold the counts kept per month (kept beforehand, as the worker does:"
+            f" {kept['seconds']:.0f} s for the year, peak {gib(kept['peak_rss_bytes'])})"
+        )
+    else:
+        print("runs count the raw tables (--counts raw)")
     head = f"{'':<16}{'engine s':>10}{'engine peak':>13}{'DuckDB s':>10}{'DuckDB peak':>13}"
     print(f"{head}{'time ×':>9}{'memory ×':>10}")
     for kind, run in result["runs"].items():
@@ -899,7 +946,7 @@ def report(result: dict[str, Any]) -> None:
             )
             run["ratio_memory"] = engine["peak_rss_bytes"] / duck["peak_rss_bytes"]
             line += f"{duck['seconds']:>10.2f}{gib(duck['peak_rss_bytes']):>13}"
-            line += f"{run['ratio_time']:>8.0f}×{run['ratio_memory']:>9.1f}×"
+            line += f"{run['ratio_time']:>8.2f}×{run['ratio_memory']:>9.1f}×"
         print(line)
         if "unpatched_failure" in engine:
             failure = engine["unpatched_failure"]
