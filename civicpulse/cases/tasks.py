@@ -18,6 +18,7 @@ from civicpulse.core import clock
 def sla_scan_task() -> dict[str, int]:
     from civicpulse.assessment.services import routine_runs
     from civicpulse.evaluations.services import invitations_send
+    from civicpulse.exchange.services import exchange_scan
     from civicpulse.quality.services import quality_scan
     from civicpulse.rectification.services import rectification_scan
 
@@ -27,6 +28,7 @@ def sla_scan_task() -> dict[str, int]:
         result["invitations"] = invitations_send()
         result["assessment_runs"] = len(routine_runs())
         result.update({f"quality_{k}": v for k, v in quality_scan().items()})
+        result["exchange_batches"] = len(exchange_scan())
         return result
     finally:
         # The scan schedules its own next run, so one worker keeps it going with no cron.

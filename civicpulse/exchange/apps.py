@@ -6,3 +6,6 @@ class ExchangeConfig(AppConfig):
     name = "civicpulse.exchange"
     label = "exchange"
     verbose_name = _("Upward reporting")
+
+    def ready(self) -> None:
+        from civicpulse.exchange import audit_actions  # noqa: F401
