@@ -21,6 +21,7 @@ def sla_scan_task() -> dict[str, int]:
     from civicpulse.exchange.services import exchange_scan
     from civicpulse.quality.services import quality_scan
     from civicpulse.rectification.services import rectification_scan
+    from civicpulse.reports.services import reports_routine
 
     try:
         result = services.sla_scan()
@@ -29,6 +30,7 @@ def sla_scan_task() -> dict[str, int]:
         result["assessment_runs"] = len(routine_runs())
         result.update({f"quality_{k}": v for k, v in quality_scan().items()})
         result["exchange_batches"] = len(exchange_scan())
+        result["monthly_reports"] = len(reports_routine())
         return result
     finally:
         # The scan schedules its own next run, so one worker keeps it going with no cron.

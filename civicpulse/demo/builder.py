@@ -41,6 +41,7 @@ from civicpulse.demo import history, names
 from civicpulse.demo import quality as demo_quality
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
 from civicpulse.rectification.services import rectification_scan
+from civicpulse.reports import demo as demo_reports
 
 DEMO_PASSWORD = "civicpulse-demo"  # noqa: S105 - published in the README, for the demo logins only
 TIME_ZONE = ZoneInfo("Asia/Shanghai")
@@ -175,8 +176,9 @@ def work_total(cases: int = CASES_TOTAL) -> int:
     units += sum(1 + len(d.sections) + d.main_windows + d.branch_windows for d in names.DEPARTMENTS)
     services = sum(len(d.services) for d in names.DEPARTMENTS)
     flaws = len(_FLAWS_AFTER_PUBLISHING) + len(names.OVERLAPS) + 2  # + the two draft-only new services
-    # Each arrival, then the time-limit scan, the assessment, the quality year and the dashboards.
-    history = cases + 4
+    # Each arrival, then the time-limit scan, the assessment, the quality year, the reports and the
+    # dashboards.
+    history = cases + 5
     return units + STAFF_TOTAL + 1 + services + REVISIONS + IN_REVIEW + SENT_BACK + flaws + 1 + history
 
 
@@ -292,6 +294,8 @@ class _County:
             start=self.history.start, now=self.timeline.now, seed=self.history_rng.getrandbits(64)
         )
         self.report.tick(_("Quality system"))
+        demo_reports.build(now=self.timeline.now, department=DEMO_DEPARTMENT)
+        self.report.tick(_("Monthly reports"))
         # Last, so the dashboards count everything the demo wrote, as the worker would within minutes.
         with clock.frozen(self.timeline.now):
             dashboards_rollup.rebuild()

@@ -6,3 +6,6 @@ class ReportsConfig(AppConfig):
     name = "civicpulse.reports"
     label = "reports"
     verbose_name = _("Reports")
+
+    def ready(self) -> None:
+        from civicpulse.reports import audit_actions  # noqa: F401

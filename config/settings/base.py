@@ -136,6 +136,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.get("LOG_LEVEL", "INFO")},
+    # WeasyPrint logs several INFO lines per PDF (reports, the review pack).
+    "loggers": {"weasyprint": {"level": "WARNING"}, "fontTools": {"level": "WARNING"}},
 }
 
 # Local practice rather than national law (docs: domain.md): settings, never constants in code.
@@ -147,6 +149,16 @@ CIVICPULSE = {
     "SLA_SCAN_EVERY_MINUTES": int(env.get("CIVICPULSE_SLA_SCAN_EVERY_MINUTES", "15")),
     # How often the worker brings the dashboards' monthly cells up to date (civicpulse.dashboards.tasks).
     "DASHBOARD_REFRESH_MINUTES": int(env.get("CIVICPULSE_DASHBOARD_REFRESH_MINUTES", "5")),
+    # Monthly reports (civicpulse.reports): made from the routine cut-off, the Nth working day after the
+    # month, in this language ("" = LANGUAGE_CODE).
+    "REPORT_WORKING_DAY": int(env.get("CIVICPULSE_REPORT_WORKING_DAY", "3")),
+    "REPORT_LANGUAGE": env.get("CIVICPULSE_REPORT_LANGUAGE", ""),
+    # Upward reporting (civicpulse.exchange): the first part of every record id (e.g. the area code; set it
+    # before the first export, never change it), how far cut-offs stay behind the clock, when a batch a
+    # dead worker left is given up.
+    "EXCHANGE_SOURCE_CODE": env.get("CIVICPULSE_EXCHANGE_SOURCE_CODE", "civicpulse"),
+    "EXCHANGE_SETTLE_SECONDS": int(env.get("CIVICPULSE_EXCHANGE_SETTLE_SECONDS", "120")),
+    "EXCHANGE_STALE_MINUTES": int(env.get("CIVICPULSE_EXCHANGE_STALE_MINUTES", "60")),
     # Per client address: tickets from a kiosk, and guesses at case verification codes.
     "KIOSK_RATE": env.get("CIVICPULSE_KIOSK_RATE", "30/m"),
     "TRACKING_RATE": env.get("CIVICPULSE_TRACKING_RATE", "20/m"),

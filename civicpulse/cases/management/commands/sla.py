@@ -14,6 +14,7 @@ from civicpulse.cases.services import sla_scan
 from civicpulse.evaluations.services import invitations_send
 from civicpulse.quality.services import quality_scan
 from civicpulse.rectification.services import rectification_scan
+from civicpulse.reports.services import reports_routine
 
 
 class Command(BaseCommand):
@@ -50,3 +51,4 @@ class Command(BaseCommand):
             )
             % quality_scan()
         )
+        self.stdout.write(_("Monthly reports asked for: %(count)s.") % {"count": len(reports_routine())})
