@@ -7,6 +7,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -119,16 +121,29 @@ class FilterForm(forms.Form):
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v not in ("", None)})
 
-    def unit_choices(self) -> list[tuple[int, str]]:
-        """The units offered in the unit filter: the covered ones, the way down to the current scope, and its
+    def unit_options(self) -> SafeString:
+        """The <option>s of the unit filter: the covered units, the way down to the current scope, and its
         children (a region's thousands of units are reached by clicking through, not by one long list)."""
         f = self.filters()
         ancestors = [int(p) for p in f.unit.path.strip("/").split("/") if p]
         chosen = {u.pk for u in self.tops} | set(ancestors)
-        units = list(OrgUnit.objects.filter(pk__in=chosen, is_active=True))
-        units += list(OrgUnit.objects.filter(parent=f.unit, is_active=True))
-        covered = [u for u in units if any(u.path.startswith(t.path) for t in self.tops)]
-        ordered = sorted({u.pk: u for u in covered}.values(), key=lambda u: u.path)
-        top = min((u.depth for u in ordered), default=0)
+        fields = ("pk", "path", "depth", "name_zh", "name_en")
+        rows = list(OrgUnit.objects.filter(pk__in=chosen, is_active=True).values_list(*fields))
+        rows += list(OrgUnit.objects.filter(parent=f.unit, is_active=True).values_list(*fields))
+        covered = [r for r in rows if any(r[1].startswith(t.path) for t in self.tops)]
+        ordered = sorted({r[0]: r for r in covered}.values(), key=lambda r: r[1])
+        top = min((r[2] for r in ordered), default=0)
         zh = (get_language() or "").startswith("zh")
-        return [(u.pk, " " * (u.depth - top) + (u.name_zh if zh else u.name_en)) for u in ordered]
+        return format_html_join(
+            "",
+            '<option value="{}"{}>{}{}</option>',
+            (
+                (
+                    pk,
+                    mark_safe(" selected") if pk == f.unit.pk else "",
+                    "\u2003" * (depth - top),
+                    name_zh if zh else en,
+                )
+                for pk, _path, depth, name_zh, en in ordered
+            ),
+        )

@@ -286,7 +286,7 @@ def _kpi_panel(kpis: list[Kpi]) -> Panel:
         for k in kpis
     ]
     return Panel(
-        "figures", _("Figures"), [_("Figure"), _("Value"), _("n"), _("95 % interval"), _("Too few")], rows
+        "figures", _("Figures"), [_("Figure"), _("Value"), _("n"), _("Interval (95%)"), _("Too few")], rows
     )
 
 
