@@ -209,20 +209,9 @@ MEASURES: dict[str, Measure] = {
 
 def p90_wait(histogram: Mapping[int, int]) -> IndicatorValue:
     """The 90th-percentile wait to the whole minute, from called tickets counted by minute of wait: the
-    nearest-rank rule of the assessment library (the smallest wait at or above 90 % of the tickets)."""
-    ordered = sorted((minute, count) for minute, count in histogram.items() if count)
-    n = sum(count for _minute, count in ordered)
-    rank = -(-9 * n // 10)
-    value: float | None = None
-    seen = 0
-    for minute, count in ordered:
-        seen += count
-        if seen >= rank:
-            value = float(minute)
-            break
-    return IndicatorValue(
-        code="p90_wait", value=value, n=n, numerator=rank, insufficient=n < lib.MIN_SAMPLE_QUANTILE
-    )
+    library's nearest-rank rule (the smallest wait at or above 90 % of the tickets)."""
+    waits = lib.TicketCounts(waits={float(minute): n for minute, n in histogram.items() if n})
+    return lib._p90_from(waits, lib.MIN_SAMPLE_QUANTILE)
 
 
 def figure(code: str, sums: Sums) -> IndicatorValue:
