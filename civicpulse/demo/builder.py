@@ -40,6 +40,7 @@ from civicpulse.demo import assessment as demo_assessment
 from civicpulse.demo import history, names
 from civicpulse.demo import quality as demo_quality
 from civicpulse.demo.names import DepartmentSpec, MaterialSpec, ServiceSpec
+from civicpulse.publication import demo as demo_publication
 from civicpulse.rectification.services import rectification_scan
 from civicpulse.reports import demo as demo_reports
 
@@ -294,6 +295,7 @@ class _County:
             start=self.history.start, now=self.timeline.now, seed=self.history_rng.getrandbits(64)
         )
         self.report.tick(_("Quality system"))
+        demo_publication.build(start=self.history.start, now=self.timeline.now)
         demo_reports.build(now=self.timeline.now, department=DEMO_DEPARTMENT)
         self.report.tick(_("Monthly reports"))
         # Last, so the dashboards count everything the demo wrote, as the worker would within minutes.

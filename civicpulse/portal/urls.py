@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from civicpulse.portal import views
 
@@ -11,4 +11,5 @@ urlpatterns = [
     path("my/cases/", views.my_cases, name="my_cases"),
     path("my/cases/<str:number>/", views.my_case, name="my_case"),
     path("halls/<str:code>/board/", views.hall_board, name="hall_board"),
+    path("", include("civicpulse.portal.urls_results")),
 ]

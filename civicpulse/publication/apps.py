@@ -6,3 +6,6 @@ class PublicationConfig(AppConfig):
     name = "civicpulse.publication"
     label = "publication"
     verbose_name = _("Published results")
+
+    def ready(self) -> None:
+        from civicpulse.publication import audit_actions  # noqa: F401

@@ -1,4 +1,11 @@
-from django.urls import URLPattern
+from django.urls import path
+
+from civicpulse.publication import views
 
 app_name = "publication"
-urlpatterns: list[URLPattern] = []
+urlpatterns = [
+    path("", views.workspace, name="workspace"),
+    path("preview/", views.preview, name="preview"),
+    path("<slug:slug>/", views.detail, name="detail"),
+    path("<slug:slug>/withdraw/", views.withdraw, name="withdraw"),
+]

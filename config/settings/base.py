@@ -153,6 +153,11 @@ CIVICPULSE = {
     # month, in this language ("" = LANGUAGE_CODE).
     "REPORT_WORKING_DAY": int(env.get("CIVICPULSE_REPORT_WORKING_DAY", "3")),
     "REPORT_LANGUAGE": env.get("CIVICPULSE_REPORT_LANGUAGE", ""),
+    # Published results (civicpulse.publication): counts under this are withheld from the public; the
+    # minimum sample for ranking (None: each indicator's own); how many rectified bad reviews are offered.
+    "PUBLICATION_SUPPRESS_BELOW": int(env.get("CIVICPULSE_PUBLICATION_SUPPRESS_BELOW", "10")),
+    "PUBLICATION_MIN_SAMPLE": None,
+    "PUBLICATION_EXAMPLES": 12,
     # Upward reporting (civicpulse.exchange): the first part of every record id (e.g. the area code; set it
     # before the first export, never change it), how far cut-offs stay behind the clock, when a batch a
     # dead worker left is given up.
