@@ -510,8 +510,10 @@ def count(
     months = stored.whole_months(start, end) if use_stored and not by_staff else None
     if months and stored.holds(months, cutoff):
         folder = _Folder(resolve)
-        valid = stored.load(months, folder.tally)
-        _rectifications(folder, {**params, "cutoff_at": cutoff}, by_staff)
+        settled = stored.with_rectifications(months)
+        valid = stored.load(months, folder.tally, rectifications=settled)
+        if not settled:
+            _rectifications(folder, {**params, "cutoff_at": cutoff}, by_staff)
         rates = lib.channel_good_rates_of([lib.EvaluationCounts(valid=valid)])
         return RunCounts(by_subject=folder.result(), channel_rates=rates)
     people = set(members) if by_staff else set()

@@ -375,6 +375,8 @@ class StoredMonth(models.Model):
     month = models.DateField(unique=True)
     cutoff = models.DateTimeField()
     seconds = models.FloatField(default=0.0)
+    # Its rectification orders were all past their deadlines at the cut-off, so their counts are kept too.
+    with_rectifications = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from civicpulse.assessment import indicators as lib
 
-# What a stored month holds; rectifications are counted at each run (see above).
+# What a stored month holds; its rectifications only once every order of the month is past its deadlines.
 STORED_SOURCES = ("cases", "evaluations", "interactions", "tickets")
 WATCHED = ("cases.case", "evaluations.evaluation", "rectification.rectificationorder", "rectification.appeal")
 # Histogram fields whose keys are tuples (the others are keyed by one value).
@@ -65,14 +66,22 @@ def encode(counts: lib.Counts) -> dict[str, Any]:
 
 
 def decode_into(tally: Any, data: dict[str, Any]) -> None:
-    """Add stored counts to a tally being summed (counts._Tally)."""
+    """Add stored counts to a tally being summed (counts._Tally). Histograms are merged in tight loops: a
+    year of a region's waits is millions of entries."""
+    values = tally.values
     for name, value in data.items():
         if isinstance(value, list):
-            for entry in value:
-                key = tuple(entry[:-1]) if name in _TUPLE_KEYS else entry[0]
-                tally.add_to(name, key, entry[-1])
+            histogram = values.setdefault(name, {})
+            get = histogram.get
+            if name in _TUPLE_KEYS:
+                for *key, n in value:
+                    k = tuple(key)
+                    histogram[k] = get(k, 0) + n
+            else:
+                for k, n in value:
+                    histogram[k] = get(k, 0) + n
         else:
-            tally.add(name, value)
+            values[name] = values.get(name, 0) + value
 
 
 def months_of(events: Iterable[tuple[str, str]]) -> set[dt.date]:
@@ -127,16 +136,42 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
             use_stored=False,
         )
         StoredCounts.objects.filter(month=month).delete()
+        settled = _rectifications_settled(month, cutoff)
+        sources = (*STORED_SOURCES, "rectifications") if settled else STORED_SOURCES
         rows = [
             StoredCounts(month=month, unit_id=unit_id, source=source, data=encode(counts))
-            for source in STORED_SOURCES
+            for source in sources
             for unit_id, counts in counted.by_subject[source].items()
         ]
         StoredCounts.objects.bulk_create(rows, batch_size=2000)
         StoredMonth.objects.update_or_create(
-            month=month, defaults={"cutoff": cutoff, "seconds": time.perf_counter() - began}
+            month=month,
+            defaults={
+                "cutoff": cutoff,
+                "seconds": time.perf_counter() - began,
+                "with_rectifications": settled,
+            },
         )
     return True
+
+
+def _rectifications_settled(month: dt.date, cutoff: dt.datetime) -> bool:
+    """Whether every order opened in the month was past both its deadlines on the cut-off's date: from then
+    on, whether it was contacted and answered on time changes only by what is written (audited), not by
+    the date."""
+    from civicpulse.rectification.models import RectificationOrder
+
+    today = timezone.localdate(cutoff)
+    opened = RectificationOrder.objects.filter(opened_on__gte=month, opened_on__lte=month_end(month))
+    return not opened.filter(Q(contact_due__gte=today) | Q(rectify_due__gte=today)).exists()
+
+
+def with_rectifications(months: list[dt.date]) -> bool:
+    """Whether the kept months hold their rectification orders' counts too."""
+    from civicpulse.assessment.models import StoredMonth
+
+    kept = StoredMonth.objects.filter(month__in=months, with_rectifications=True).count()
+    return kept == len(months)
 
 
 def holds(months: list[dt.date], cutoff: dt.datetime) -> bool:
@@ -166,14 +201,20 @@ def holds(months: list[dt.date], cutoff: dt.datetime) -> bool:
     return True
 
 
-def load(months: list[dt.date], tally_of: Callable[[str, int], Any]) -> dict[tuple[str, str], int]:
+def load(
+    months: list[dt.date], tally_of: Callable[[str, int], Any], *, rectifications: bool
+) -> dict[tuple[str, str], int]:
     """Add the kept counts of `months` to the run's tallies (`tally_of(source, raw unit)` answers the tally of
-    the subject the unit folds into, or None); answers the valid evaluations per (channel, grade) of the
-    units that fold into a subject: the reference of the channel-mix adjustment."""
+    the subject the unit folds into, or None), the rectification orders' only if `rectifications` (every
+    month kept them; otherwise the run counts the orders itself); answers the valid evaluations per
+    (channel, grade) of the units that fold into a subject: the reference of the channel-mix adjustment."""
     from civicpulse.assessment.models import StoredCounts
 
     reference: dict[tuple[str, str], int] = {}
-    rows = StoredCounts.objects.filter(month__in=months).values_list("unit_id", "source", "data")
+    kept = StoredCounts.objects.filter(month__in=months)
+    if not rectifications:
+        kept = kept.exclude(source="rectifications")
+    rows = kept.values_list("unit_id", "source", "data")
     for unit_id, source, data in rows.iterator(chunk_size=5000):
         tally = tally_of(source, unit_id)
         if tally is None:

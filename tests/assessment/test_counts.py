@@ -137,6 +137,10 @@ def test_counts_kept_per_month_give_a_run_the_same_counts_as_the_raw_tables(demo
     assert list(kept.fingerprint()) == list(raw.fingerprint())
     assert kept.channel_rates == raw.channel_rates
     assert sum(len(v) for v in kept.by_subject.values()) > 20
+    # Orders opened in the last days of May were not past their deadlines when May was counted: the run
+    # counts May's orders itself; earlier months kept theirs.
+    assert stored.with_rectifications(months) == (period != "2026-05")
+    assert kept.by_subject["rectifications"] == raw.by_subject["rectifications"]
 
 
 def test_kept_counts_are_not_used_once_a_record_of_the_month_changed_or_before_they_were_counted(demo):
