@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from civicpulse.core import clock
@@ -94,7 +95,7 @@ def test_a_rebuild_writes_every_grain_and_sums_agree(world):
 
 def test_the_command_rebuilds_with_a_progress_bar(world, capsys):
     case_decided(world, "2025-11-03", "2025-11-05")
-    with clock.frozen(at("2025-11-20")):
+    with clock.frozen(at("2025-11-20")), translation.override("en"):
         call_command("dashboards", "rebuild")
     captured = capsys.readouterr()
     assert "1 months rebuilt." in captured.out

@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from civicpulse.accounts.models import User
 from civicpulse.core.errors import NotFound
@@ -19,8 +20,10 @@ pytestmark = pytest.mark.django_db
 
 
 def _run(*args: str) -> str:
+    """The command in English: its messages are translated, and the installation's default is Chinese."""
     out = StringIO()
-    call_command("open311", *args, stdout=out)
+    with translation.override("en"):
+        call_command("open311", *args, stdout=out)
     return out.getvalue()
 
 

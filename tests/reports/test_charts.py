@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils import translation
+
 from civicpulse.reports.charts import FONT, lines_svg, same_font
 
 
@@ -27,7 +29,8 @@ def test_rates_run_from_the_bottom_to_the_top_of_the_plot():
 
 
 def test_a_chart_without_data_says_so_and_text_is_escaped():
-    svg = lines_svg(["2025-11"], [("<b>&", [None])], title="A & B")
+    with translation.override("en"):
+        svg = lines_svg(["2025-11"], [("<b>&", [None])], title="A & B")
     assert "no data" in svg and "&lt;b&gt;&amp;" in svg and "A &amp; B" in svg and "<b>" not in svg
 
 
