@@ -377,6 +377,9 @@ class StoredMonth(models.Model):
     seconds = models.FloatField(default=0.0)
     # Its rectification orders were all past their deadlines at the cut-off, so their counts are kept too.
     with_rectifications = models.BooleanField(default=False)
+    # What the case-mix adjustment expects of a case of each service in a period starting with this month
+    # (facts.expected_days_before), as of the cut-off.
+    expected_days = models.JSONField(default=dict)
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from civicpulse.accounts.enums import Role, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
 from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit, unit_filter
-from civicpulse.assessment import counts, scoring
+from civicpulse.assessment import counts, scoring, stored
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment.enums import Grade, RunStatus, SchemeStatus, Subject
 from civicpulse.assessment.facts import expected_days_before, period_bounds, period_kind_of, unit_resolver
@@ -317,7 +317,10 @@ def run_compute(
         by_staff=not by_units,
         members=[m.id for m in members],
     )
-    counted.expected_days = expected_days_before(start, cutoff)
+    kept_expected = stored.expected_days(start, cutoff) if by_units else None
+    counted.expected_days = (
+        kept_expected if kept_expected is not None else expected_days_before(start, cutoff)
+    )
     adjustments = _adjustments(version, start, end, cutoff)
     number = (Run.objects.filter(version=version, period=period).aggregate(n=Max("number"))["n"] or 0) + 1
     run = Run.objects.create(

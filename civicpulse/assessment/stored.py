@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.facts import expected_days_before
 
 # What a stored month holds; its rectifications only once every order of the month is past its deadlines.
 STORED_SOURCES = ("cases", "evaluations", "interactions", "tickets")
@@ -150,6 +151,7 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
                 "cutoff": cutoff,
                 "seconds": time.perf_counter() - began,
                 "with_rectifications": settled,
+                "expected_days": expected_days_before(month, cutoff),
             },
         )
     return True
@@ -164,6 +166,26 @@ def _rectifications_settled(month: dt.date, cutoff: dt.datetime) -> bool:
     today = timezone.localdate(cutoff)
     opened = RectificationOrder.objects.filter(opened_on__gte=month, opened_on__lte=month_end(month))
     return not opened.filter(Q(contact_due__gte=today) | Q(rectify_due__gte=today)).exists()
+
+
+def expected_days(start: dt.date, cutoff: dt.datetime) -> dict[str, float] | None:
+    """The case-mix reference of a period starting on `start`, as kept with its first month, if no case of
+    the year before it changed between the keeping and `cutoff`; None otherwise (count it afresh)."""
+    from civicpulse.assessment.models import StoredMonth
+    from civicpulse.core.models import AuditEvent
+
+    kept = StoredMonth.objects.filter(month=start, cutoff__lte=cutoff).values_list("cutoff", "expected_days")
+    found = kept.first()
+    if found is None:
+        return None
+    at, expected = found
+    history = whole_months(first_of_month(start - dt.timedelta(days=366)), start - dt.timedelta(days=1)) or []
+    changed = AuditEvent.objects.filter(
+        occurred_at__gt=at, occurred_at__lte=cutoff, target_type__in=WATCHED
+    ).values_list("target_type", "target_id")
+    if months_of(changed) & set(history):
+        return None
+    return {code: float(days) for code, days in expected.items()}
 
 
 def with_rectifications(months: list[dt.date]) -> bool:

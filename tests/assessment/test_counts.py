@@ -14,7 +14,7 @@ from django.db import transaction
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import stored
 from civicpulse.assessment.counts import RunCounts, count
-from civicpulse.assessment.facts import load, period_bounds, unit_resolver
+from civicpulse.assessment.facts import expected_days_before, load, period_bounds, unit_resolver
 from civicpulse.assessment.models import Run, RunValue, SchemeVersion
 from civicpulse.assessment.selectors import values_behind
 from civicpulse.assessment.services import _members, weight_tables
@@ -141,6 +141,8 @@ def test_counts_kept_per_month_give_a_run_the_same_counts_as_the_raw_tables(demo
     # counts May's orders itself; earlier months kept theirs.
     assert stored.with_rectifications(months) == (period != "2026-05")
     assert kept.by_subject["rectifications"] == raw.by_subject["rectifications"]
+    # The case-mix reference was kept with the period's first month.
+    assert stored.expected_days(start, builder.DEMO_NOW) == expected_days_before(start, builder.DEMO_NOW)
 
 
 def test_kept_counts_are_not_used_once_a_record_of_the_month_changed_or_before_they_were_counted(demo):
@@ -157,6 +159,9 @@ def test_kept_counts_are_not_used_once_a_record_of_the_month_changed_or_before_t
     later = builder.DEMO_NOW + dt.timedelta(hours=2)
     assert not stored.holds(march, later)
     assert stored.holds([dt.date(2026, 4, 1)], later)
+    # March is in the year before May, whose case-mix reference is counted again; February's is not.
+    assert stored.expected_days(dt.date(2026, 5, 1), later) is None
+    assert stored.expected_days(dt.date(2026, 2, 1), later) is not None
     # The run falls back to the raw tables and still counts the same.
     resolve, members = _unit_scheme()
     kwargs = {"start": march[0], "end": dt.date(2026, 3, 31), "cutoff": later, "resolve": resolve}
