@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.db import transaction
@@ -98,22 +98,27 @@ def months_of(events: Iterable[tuple[str, str]]) -> set[dt.date]:
             ids.setdefault(target_type, set()).add(int(target_id))
     evaluation_ids = set(ids.get("evaluations.evaluation", set()))
     orders = ids.get("rectification.rectificationorder", set())
-    evaluation_ids |= set(
-        RectificationOrder.objects.filter(pk__in=orders).values_list("evaluation_id", flat=True)
-    )
+    evaluation_ids |= set(_in_batches(RectificationOrder.objects.values_list("evaluation_id"), orders))
     appeals = ids.get("rectification.appeal", set())
-    evaluation_ids |= set(
-        Appeal.objects.filter(pk__in=appeals).values_list("order__evaluation_id", flat=True)
-    )
+    evaluation_ids |= set(_in_batches(Appeal.objects.values_list("order__evaluation_id"), appeals))
     months: set[dt.date] = set()
     case_ids = set(ids.get("cases.case", set()))
-    evaluations = Evaluation.objects.filter(pk__in=evaluation_ids).values_list("submitted_at", "case_id")
-    for submitted, case_id in evaluations:
+    evaluations = Evaluation.objects.values_list("submitted_at", "case_id")
+    for submitted, case_id in _in_batches(evaluations, evaluation_ids, flat=False):
         months.add(first_of_month(timezone.localdate(submitted)))
         if case_id is not None:
             case_ids.add(case_id)
-    intake = Case.objects.filter(pk__in=case_ids).values_list("intake_date", flat=True)
+    intake = _in_batches(Case.objects.values_list("intake_date"), case_ids)
     return months | {first_of_month(day) for day in intake}
+
+
+def _in_batches(rows: Any, ids: set[int], *, flat: bool = True) -> Iterator[Any]:
+    """`rows` of the records whose primary key is in `ids`, a few hundred ids a query: SQLite caps the
+    variables of a statement, and a refresh may follow thousands of changed records."""
+    listed = sorted(ids)
+    for first in range(0, len(listed), 500):
+        for row in rows.filter(pk__in=listed[first : first + 500]):
+            yield row[0] if flat else row
 
 
 def store_month(month: dt.date, cutoff: dt.datetime) -> bool:

@@ -368,14 +368,19 @@ def refresh(*, progress: Callable[[dt.date], None] | None = None) -> list[dt.dat
     now = clock.now()
     mark, _created = Watermark.objects.get_or_create(pk=1)
     latest = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
-    events = (
-        AuditEvent.objects.filter(pk__gt=mark.last_event_id, pk__lte=latest, target_type__in=stored.WATCHED)
-        .values_list("target_type", "target_id")
-        .distinct()
-    )
-    months = stored.months_of(events) | {first_of_month(timezone.localdate(now))}
+    months = {first_of_month(timezone.localdate(now))}
     if mark.refreshed_at is None:
+        # Never counted: every month, whatever the audit trail says.
         months |= set(months_with_records())
+    else:
+        events = (
+            AuditEvent.objects.filter(
+                pk__gt=mark.last_event_id, pk__lte=latest, target_type__in=stored.WATCHED
+            )
+            .values_list("target_type", "target_id")
+            .distinct()
+        )
+        months |= stored.months_of(events)
     # A month a transaction: writers wait for one month's rebuild at most, never for the whole refresh.
     for month in sorted(months):
         rebuild_month(month, cutoff=now)
