@@ -72,8 +72,8 @@ class CaseCell(_Cell):
 
     class Meta:
         indexes = [
-            models.Index(fields=["grain", "month", "unit_id"], name="dash_case_unit"),
-            models.Index(fields=["grain", "month", "window_id"], name="dash_case_window"),
+            models.Index(fields=["grain", "unit_id", "month"], name="dash_case_unit_month"),
+            models.Index(fields=["grain", "window_id", "month"], name="dash_case_window_month"),
             models.Index(fields=["grain", "service_id", "month"], name="dash_case_service"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_case_staff"),
         ]
@@ -100,8 +100,8 @@ class RatingCell(_Cell):
 
     class Meta:
         indexes = [
-            models.Index(fields=["grain", "month", "unit_id"], name="dash_rating_unit"),
-            models.Index(fields=["grain", "month", "window_id"], name="dash_rating_window"),
+            models.Index(fields=["grain", "unit_id", "month"], name="dash_rating_unit_month"),
+            models.Index(fields=["grain", "window_id", "month"], name="dash_rating_window_month"),
             models.Index(fields=["grain", "service_id", "month"], name="dash_rating_service"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_rating_staff"),
         ]
@@ -118,7 +118,7 @@ class WaitCell(_Cell):
 
     class Meta:
         indexes = [
-            models.Index(fields=["grain", "month", "window_id"], name="dash_wait_window"),
+            models.Index(fields=["grain", "window_id", "month"], name="dash_wait_window_month"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_wait_staff"),
         ]
 

@@ -11,6 +11,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from civicpulse.accounts.enums import UnitKind
 from civicpulse.accounts.models import User
 from civicpulse.cases.enums import CaseStatus, Channel, PauseKind, TicketStatus
 from civicpulse.cases.models import Case, CasePause, Ticket
@@ -50,13 +51,18 @@ def _span(filters: Filters, month: dt.date | None) -> tuple[dt.date, dt.date]:
     return filters.start, month_end(filters.end)
 
 
+def _windows_of(reader: Reader) -> list[int]:
+    return [pk for pk in reader.ids if reader.tree.kinds.get(pk) == UnitKind.WINDOW]
+
+
 def _cases(reader: Reader, start: dt.date, end: dt.date) -> QuerySet[Case]:
     f = reader.filters
     qs = Case.objects.filter(intake_date__gte=start, intake_date__lte=end)
     if not reader.root:
-        qs = qs.filter(
-            Q(responsible_unit_id__in=reader.ids) | Q(window_id__in=reader.ids, channel=Channel.HALL)
-        )
+        # The window's side only where the scope has windows: an OR over two columns reads every case.
+        windows = _windows_of(reader)
+        scope = Q(responsible_unit_id__in=reader.ids)
+        qs = qs.filter(scope | Q(window_id__in=windows, channel=Channel.HALL) if windows else scope)
     if f.service_id is not None:
         qs = qs.filter(service_id=f.service_id)
     if f.channel:
