@@ -109,7 +109,8 @@ class RatingCell(_Cell):
 
 class WaitCell(_Cell):
     """Hall tickets called from the queue by the day they were issued, with a histogram by whole minute of
-    wait (the 90th percentile is read from it to the minute)."""
+    wait (the 90th percentile is read from it to the minute), and a row per key with `minute` -1 holding
+    them over all minutes."""
 
     minute = models.IntegerField()
     called = models.IntegerField(default=0)
@@ -118,7 +119,8 @@ class WaitCell(_Cell):
 
     class Meta:
         indexes = [
-            models.Index(fields=["grain", "window_id", "month"], name="dash_wait_window_month"),
+            models.Index(fields=["grain", "minute", "unit_id", "month"], name="dash_wait_minute_unit"),
+            models.Index(fields=["grain", "minute", "window_id", "month"], name="dash_wait_minute_window"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_wait_staff"),
         ]
 

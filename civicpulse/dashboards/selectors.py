@@ -23,7 +23,7 @@ from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, covered_paths, require_perm
 from civicpulse.core.errors import NotFound
 from civicpulse.dashboards.models import CaseCell, Grain, MonthState, RatingCell, WaitCell, Watermark
-from civicpulse.dashboards.rollup import _sums, first_of_month
+from civicpulse.dashboards.rollup import ALL_MINUTES, _sums, first_of_month
 
 _GROUP_COLUMNS: dict[str | None, tuple[str, ...]] = {
     None: (),
@@ -237,6 +237,10 @@ class Reader:
         if group == "child" and grain == Grain.UNIT:
             # The region's summaries hold departments by unit and halls by window: read both.
             querysets.append(self._queryset(source, Grain.WINDOW))
+        if source == "waits":
+            # Wait cells by minute for the histogram; otherwise their totals over all minutes.
+            minute = Q(minute__gte=0) if with_minutes else Q(minute=ALL_MINUTES)
+            querysets = [qs.filter(minute) for qs in querysets]
         if services is not None:
             querysets = [qs.filter(service_id__in=services) for qs in querysets]
         rows = itertools.chain.from_iterable(
@@ -284,6 +288,7 @@ class Reader:
         by = ["month", "minute"] if source == "waits" else ["month"]
         rows = (
             model.objects.filter(grain=Grain.STAFF, staff_id=staff_id, month__gte=f.start, month__lte=f.end)
+            .exclude(**({"minute": ALL_MINUTES} if source == "waits" else {}))
             .values(*by)
             .annotate(**{f"s_{c}": Sum(c) for c in columns})
         )
