@@ -121,6 +121,9 @@ class WaitCell(_Cell):
         indexes = [
             models.Index(fields=["grain", "minute", "unit_id", "month"], name="dash_wait_minute_unit"),
             models.Index(fields=["grain", "minute", "window_id", "month"], name="dash_wait_minute_window"),
+            # The histogram (every minute of a scope's windows) is read by unit or window, then month.
+            models.Index(fields=["grain", "unit_id", "month"], name="dash_wait_unit_month"),
+            models.Index(fields=["grain", "window_id", "month"], name="dash_wait_window_by_month"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_wait_staff"),
         ]
 
