@@ -27,7 +27,7 @@ def lines_svg(
 ) -> str:
     """Lines over months: one per (name, values), a gap where a value is missing. Rates are drawn on 0 to
     100 %, other figures from 0 to their largest value."""
-    left, right, top, bottom = 44, 12, 30, 46
+    left, right, top, bottom = 44, 28, 30, 46
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _name, vs in series for v in vs if v is not None]
     top_value = 1.0 if percent else max(values, default=1.0) or 1.0
