@@ -41,7 +41,7 @@ def _key(lens: str, filters: Filters, language: str, mark: dt.datetime, user: Us
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def board_html(lens: str, *, user: User | None, filters: Filters, today: dt.date) -> str:
+def board_html(lens: str, *, user: User | None, filters: Filters) -> str:
     """The board's HTML, from the store if the cells have not changed since it was rendered."""
     mark = freshness()
     language = translation.get_language() or settings.LANGUAGE_CODE
@@ -50,7 +50,7 @@ def board_html(lens: str, *, user: User | None, filters: Filters, today: dt.date
         found = RenderedBoard.objects.filter(key=key).values_list("html", flat=True).first()
         if found is not None:
             return found
-    board = panels.board(lens, user=user, filters=filters, today=today)
+    board = panels.board(lens, user=user, filters=filters)
     html = render_to_string(
         "dashboards/partials/board.html", {"board": board, "query": panels.query_of(filters)}
     )
@@ -76,6 +76,6 @@ def warm() -> int:
         for code, _name in settings.LANGUAGES:
             with translation.override(code):
                 for lens in SHARED_LENSES:
-                    board_html(lens, user=None, filters=filters, today=today)
+                    board_html(lens, user=None, filters=filters)
                     rendered += 1
     return rendered

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import urlencode
 
 from django import forms
 from django.utils.html import format_html_join
@@ -15,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.catalogue.models import Service
 from civicpulse.core.errors import NotFound
+from civicpulse.dashboards.panels import query_string
 from civicpulse.dashboards.selectors import CHANNELS, Filters, covered_units, default_span, scope_unit
 
 # A span longer than this is refused: the pages read months, and five years is more than anyone reads.
@@ -108,18 +108,9 @@ class FilterForm(forms.Form):
         )
         return self._filters
 
-    def query(self, **changes: Any) -> str:
-        """The filters as a query string, with `changes` applied (links keep the other filters)."""
-        f = self.filters()
-        values = {
-            "unit": f.unit.pk,
-            "start": f"{f.start:%Y-%m}",
-            "end": f"{f.end:%Y-%m}",
-            "service": self.chosen_service.code if self.chosen_service else "",
-            "channel": f.channel,
-        }
-        values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v not in ("", None)})
+    def query(self) -> str:
+        """The filters as a query string (links keep them)."""
+        return query_string(self.filters(), self.chosen_service.code if self.chosen_service else "")
 
     def unit_options(self) -> SafeString:
         """The <option>s of the unit filter: the covered units, the way down to the current scope, and its

@@ -241,10 +241,11 @@ def query_of(filters: Filters) -> str:
     code = ""
     if filters.service_id is not None:
         code = Service.objects.filter(pk=filters.service_id).values_list("code", flat=True).first() or ""
-    return _query(filters, code)
+    return query_string(filters, code)
 
 
-def _query(filters: Filters, service_code: str = "") -> str:
+def query_string(filters: Filters, service_code: str = "") -> str:
+    """The filters as a query string, the service by its code."""
     values = {
         "unit": filters.unit.pk,
         "start": f"{filters.start:%Y-%m}",
@@ -290,14 +291,10 @@ def _kpi_panel(kpis: list[Kpi]) -> Panel:
     )
 
 
-def _months(filters: Filters) -> list[dt.date]:
-    return filters.months
-
-
 def _trend(
     reader: Reader, codes: Sequence[str], key: str = "trend", title: str = ""
 ) -> tuple[Panel, dict[dt.date, dict[str, IndicatorValue]]]:
-    months = _months(reader.filters)
+    months = reader.filters.months
     cases, ratings, waits = (reader.sums(s, "month") for s in ("cases", "ratings", "waits"))
     per_month = {m: figures_of(cases.get(m, {}), ratings.get(m, {}), waits.get(m, {})) for m in months}
     labels = [f"{m:%Y-%m}" for m in months]
@@ -664,7 +661,7 @@ def _staff_board(board: Board, reader: Reader, user: User) -> None:
     )
 
 
-def board(lens: str, *, user: User | None, filters: Filters, today: dt.date) -> Board:
+def board(lens: str, *, user: User | None, filters: Filters) -> Board:
     reader = Reader(filters)
     query = query_of(filters)
     result = Board(lens, str(LENSES[lens]), filters, unit_name(filters.unit), refreshed_at=freshness())

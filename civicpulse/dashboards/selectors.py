@@ -22,7 +22,7 @@ from civicpulse.accounts.enums import UnitKind
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, covered_paths, require_perm
 from civicpulse.core.errors import NotFound
-from civicpulse.dashboards.models import CaseCell, Grain, MonthState, RatingCell, WaitCell, Watermark
+from civicpulse.dashboards.models import CaseCell, Grain, RatingCell, WaitCell, Watermark
 from civicpulse.dashboards.rollup import ALL_MINUTES, _sums, first_of_month
 
 _GROUP_COLUMNS: dict[str | None, tuple[str, ...]] = {
@@ -322,10 +322,6 @@ def freshness() -> dt.datetime | None:
     return mark
 
 
-def month_states(months: Iterable[dt.date]) -> dict[dt.date, dt.datetime]:
-    return dict(MonthState.objects.filter(month__in=list(months)).values_list("month", "refreshed_at"))
-
-
 # --- live figures that are states, not counts -------------------------------------------------------------
 
 
@@ -392,10 +388,3 @@ def default_span(today: dt.date) -> tuple[dt.date, dt.date]:
     for _i in range(11):
         start = first_of_month(start - dt.timedelta(days=1))
     return start, end
-
-
-def window_units(tree: _Tree, ids: Iterable[int]) -> list[UnitRow]:
-    return sorted(
-        (tree.units[pk] for pk in ids if pk in tree.units and tree.kinds[pk] == UnitKind.WINDOW),
-        key=lambda u: u.path,
-    )

@@ -11,7 +11,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
 
 from civicpulse.accounts.enums import Role, UserKind
 from civicpulse.accounts.models import RoleAssignment, User
@@ -60,12 +59,12 @@ def page(request: HttpRequest, lens: str) -> HttpResponse:
     filters = form.filters()
     wanted = request.GET.get("csv")
     if wanted:
-        board = build.board(lens, user=user, filters=filters, today=clock.today())
+        board = build.board(lens, user=user, filters=filters)
         panel = next((p for p in board.panels if p.key == wanted), None)
         if panel is None:
             raise Http404
         return _csv(panel, f"{lens}-{panel.key}-{filters.start:%Y-%m}-{filters.end:%Y-%m}.csv")
-    html = board_html(lens, user=user, filters=filters, today=clock.today())
+    html = board_html(lens, user=user, filters=filters)
     if request.headers.get("HX-Request"):
         return HttpResponse(html)
     context = {
@@ -125,6 +124,3 @@ def _int(text: Any, default: int) -> int:
         return max(1, int(text))
     except (TypeError, ValueError):
         return default
-
-
-__all__ = ["_", "home", "page", "records"]
