@@ -9,7 +9,10 @@ and a cell must never hold a unit or a service back from being changed.
 A grain says which key columns a row carries; the others are NULL (or "" for channels), meaning "all":
 - base: unit, window, service, channel (and the rating channel): what everything else is summed from;
 - unit: unit only; window: window (and the unit it serves); service: service and channel; channel:
-  channel (and rating channel); staff: the person (the intake officer, the rated officer, the caller).
+  channel (and rating channel); staff: the person (the intake officer, the rated officer, the caller);
+- tree: a unit and everything under it (unit), by channel and over both channels (channel ""): a page
+  showing a scope's child units side by side reads one row per child and month, not every base cell of a
+  region. A tree row depends on where units sit, so a move re-derives them (rollup.refresh).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class Grain(models.TextChoices):
     SERVICE = "service", _("service and channel")
     CHANNEL = "channel", _("channel")
     STAFF = "staff", _("member of staff")
+    TREE = "tree", _("a unit and everything under it")
 
 
 class _Cell(models.Model):
@@ -147,6 +151,8 @@ class Watermark(models.Model):
 
     last_event_id = models.BigIntegerField(default=0)
     refreshed_at = models.DateTimeField(null=True)
+    # The organisation tree the tree cells were summed over (a digest of every unit's path).
+    tree_digest = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return str(self.last_event_id)

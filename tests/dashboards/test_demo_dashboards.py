@@ -21,7 +21,8 @@ from civicpulse.assessment.counts import count, wait_target_minutes
 from civicpulse.assessment.facts import expected_days_before, unit_resolver
 from civicpulse.cases.models import Case
 from civicpulse.core.masking import mask_name
-from civicpulse.dashboards.models import CaseCell, Grain, MonthState
+from civicpulse.dashboards import rollup
+from civicpulse.dashboards.models import CaseCell, Grain, MonthState, RatingCell, WaitCell
 from civicpulse.dashboards.panels import figures_of
 from civicpulse.dashboards.rollup import month_end
 from civicpulse.dashboards.selectors import Filters, Reader, total
@@ -110,6 +111,65 @@ def test_the_regions_summaries_add_up_to_its_base_cells(demo: None) -> None:
     assert by_channel["started"] == sum(base.values_list("started", flat=True)) > 0
     # Children overlap where a hall window serves a department: a child's figure counts its own records.
     assert by_unit["started"] >= by_channel["started"]
+
+
+def _fold_of_base_cells(source: str, scope: OrgUnit, channel: str) -> dict[int, dict[str, float]]:
+    """Each child of `scope` (and the scope itself, for its own records) with the base cells whose unit or
+    window lies in its subtree, each cell once: worked out here from the cells, apart from the reader."""
+    model = {"cases": CaseCell, "ratings": RatingCell, "waits": WaitCell}[source]
+    paths = dict(OrgUnit.objects.values_list("pk", "path"))
+    columns = rollup._sums(model)
+
+    def child(pk: int | None) -> int | None:
+        if pk is None or not paths[pk].startswith(scope.path):
+            return None
+        rest = paths[pk][len(scope.path) :].strip("/")
+        return int(rest.split("/")[0]) if rest else scope.pk
+
+    cells = model.objects.filter(grain=Grain.BASE, month__gte=MONTHS[0], month__lte=MONTHS[-1])
+    if channel:
+        cells = cells.filter(channel=channel)
+    if source == "waits":
+        cells = cells.filter(minute=rollup.ALL_MINUTES)
+    result: dict[int, dict[str, float]] = {}
+    for cell in cells:
+        for key in {child(cell.unit_id), child(cell.window_id)} - {None}:
+            sums = result.setdefault(key, dict.fromkeys(columns, 0))  # type: ignore[arg-type]
+            for c in columns:
+                sums[c] += getattr(cell, c)
+    return result
+
+
+@pytest.mark.parametrize("channel", ["", "online", "hall"])
+@pytest.mark.parametrize("source", ["cases", "ratings", "waits"])
+def test_every_units_children_read_from_the_tree_cells_equal_a_fold_of_the_base_cells(
+    demo: None, source: str, channel: str
+) -> None:
+    scopes = [u for u in OrgUnit.objects.all() if OrgUnit.objects.filter(parent=u).exists()]
+    assert len(scopes) > 5
+    compared = 0
+    for scope in scopes:
+        reader = Reader(Filters(unit=scope, start=MONTHS[0], end=MONTHS[-1], channel=channel))
+        assert reader._by_tree("child", False, None)
+        mine = reader.sums(source, "child")
+        expected = _fold_of_base_cells(source, scope, channel)
+        assert set(mine) == set(expected), scope
+        for pk, sums in expected.items():
+            for column, value in sums.items():
+                assert mine[pk][column] == pytest.approx(value, rel=1e-12), (scope, pk, column)
+                compared += bool(value)
+        # The scope's own totals and months (a region's come from its channel summaries) agree too.
+        if scope.parent_id is not None:
+            whole = total(reader.sums(source))
+            by_month = total(reader.sums(source, "month"))
+            for column in whole:
+                assert whole[column] == pytest.approx(by_month[column], rel=1e-12)
+            base = Reader(Filters(unit=scope, start=MONTHS[0], end=MONTHS[-1], channel=channel))
+            folded = total(base.sums(source, histogram=True))  # the base cells, by minute for waits
+            for column in whole:
+                assert whole[column] == pytest.approx(folded[column], rel=1e-12), (scope, column)
+    # Hall tickets are waited for at the hall only.
+    assert compared == 0 if (source, channel) == ("waits", "online") else compared > 100
 
 
 def _client(username: str, language: str = "en") -> Client:

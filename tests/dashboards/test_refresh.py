@@ -11,6 +11,7 @@ from django.core.management import call_command
 from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
+from civicpulse.accounts.enums import UnitKind
 from civicpulse.core import clock
 from civicpulse.dashboards import rollup
 from civicpulse.dashboards.cache import board_html, warm
@@ -131,3 +132,27 @@ def test_a_board_is_kept_until_the_cells_change(world):
         assert not RenderedBoard.objects.filter(html=first).exists()
         again = board_html("overview", user=None, filters=filters)
     assert again != first
+
+
+def test_a_unit_that_moves_takes_its_months_along_in_the_tree_cells(world):
+    from tests.factories import unit
+
+    town = unit("town", UnitKind.REGION, world.region)
+    case_decided(world, "2025-10-06", "2025-10-08")
+    with clock.frozen(at("2025-11-20")):
+        rollup.refresh()
+
+    def started(scope, group="child"):
+        reader = Reader(Filters(unit=scope, start=OCTOBER, end=OCTOBER))
+        return {pk: sums["started"] for pk, sums in reader.sums("cases", group).items()}
+
+    assert started(town) == {}
+    assert started(world.region) == {world.dept_a.pk: 1, world.hall.pk: 1}
+    world.dept_a.parent = town
+    world.dept_a.save()
+    # October's records did not change, so October is not counted again; its tree cells follow the move.
+    with clock.frozen(at("2025-11-21")):
+        assert rollup.refresh() == [NOVEMBER]
+    assert started(town) == {world.dept_a.pk: 1}
+    assert started(town, None) == {None: 1}
+    assert started(world.region) == {town.pk: 1, world.hall.pk: 1}
