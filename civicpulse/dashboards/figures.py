@@ -20,6 +20,70 @@ from civicpulse.assessment.indicators import IndicatorValue, mean_value, rate_va
 Sums = Mapping[str, float]
 
 
+class Rule:
+    """How a figure comes from sums: `compute` the whole figure (n, interval, the minimum sample);
+    `value` only its value, None when missing or under its minimum sample, for ranking thousands of units
+    by the three-difficulties index without building a figure for each."""
+
+    def compute(self, s: Sums) -> IndicatorValue:
+        raise NotImplementedError
+
+    def value(self, s: Sums) -> float | None:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class _Rate(Rule):
+    code: str
+    hits: str
+    n: str
+    min_sample: int = lib.MIN_SAMPLE_RATE
+
+    def compute(self, s: Sums) -> IndicatorValue:
+        return rate_value(self.code, _n(s, self.hits), _n(s, self.n), min_sample=self.min_sample)
+
+    def value(self, s: Sums) -> float | None:
+        n = _n(s, self.n)
+        return _n(s, self.hits) / n if n and n >= self.min_sample else None
+
+
+@dataclass(frozen=True)
+class _Mean(Rule):
+    code: str
+    total: str
+    n: str
+    scale: float = 1.0
+
+    def compute(self, s: Sums) -> IndicatorValue:
+        total = _get(s, self.total) * self.scale
+        return mean_value(self.code, total, _n(s, self.n), min_sample=lib.MIN_SAMPLE_MEAN)
+
+    def value(self, s: Sums) -> float | None:
+        n = _n(s, self.n)
+        return _get(s, self.total) * self.scale / n if n and n >= lib.MIN_SAMPLE_MEAN else None
+
+
+class _SpeedAdjusted(Rule):
+    def compute(self, s: Sums) -> IndicatorValue:
+        n, observed, expected = _n(s, "speed_n"), _get(s, "days_sum"), _get(s, "expected_sum")
+        value = observed / expected if expected > 0 else None
+        return IndicatorValue(
+            code="speed_adjusted",
+            value=value,
+            n=n,
+            numerator=observed,
+            insufficient=n < lib.MIN_SAMPLE_MEAN or value is None,
+            raw=_get(s, "ratio_sum") / n if n else None,
+            expected=expected,
+        )
+
+    def value(self, s: Sums) -> float | None:
+        expected = _get(s, "expected_sum")
+        if _n(s, "speed_n") < lib.MIN_SAMPLE_MEAN or not expected > 0:
+            return None
+        return _get(s, "days_sum") / expected
+
+
 @dataclass(frozen=True)
 class Measure:
     code: str
@@ -27,7 +91,10 @@ class Measure:
     source: str  # "cases", "ratings" or "waits": which cells it is summed from
     unit: str  # "%", "ratio", "min", "per case", "level"
     direction: str  # "higher" or "lower" is better
-    compute: Callable[[Sums], IndicatorValue]
+    rule: Rule
+
+    def compute(self, sums: Sums) -> IndicatorValue:
+        return self.rule.compute(sums)
 
 
 def _get(sums: Sums, name: str) -> float:
@@ -36,34 +103,6 @@ def _get(sums: Sums, name: str) -> float:
 
 def _n(sums: Sums, name: str) -> int:
     return int(sums.get(name) or 0)
-
-
-def _rate(
-    code: str, hits: str, n: str, min_sample: int = lib.MIN_SAMPLE_RATE
-) -> Callable[[Sums], IndicatorValue]:
-    return lambda s: rate_value(code, _n(s, hits), _n(s, n), min_sample=min_sample)
-
-
-def _mean(code: str, total: str, n: str, scale: float = 1.0) -> Callable[[Sums], IndicatorValue]:
-    return lambda s: mean_value(code, _get(s, total) * scale, _n(s, n), min_sample=lib.MIN_SAMPLE_MEAN)
-
-
-def _speed_adjusted(s: Sums) -> IndicatorValue:
-    n, observed, expected = _n(s, "speed_n"), _get(s, "days_sum"), _get(s, "expected_sum")
-    value = observed / expected if expected > 0 else None
-    return IndicatorValue(
-        code="speed_adjusted",
-        value=value,
-        n=n,
-        numerator=observed,
-        insufficient=n < lib.MIN_SAMPLE_MEAN or value is None,
-        raw=_get(s, "ratio_sum") / n if n else None,
-        expected=expected,
-    )
-
-
-def _not(code: str, hits: str, n: str) -> Callable[[Sums], IndicatorValue]:
-    return lambda s: rate_value(code, _n(s, n) - _n(s, hits), _n(s, n), min_sample=lib.MIN_SAMPLE_RATE)
 
 
 def _name(code: str) -> str:
@@ -93,7 +132,7 @@ MEASURES: dict[str, Measure] = {
             "ratings",
             "%",
             "higher",
-            _rate("good_review_rate", "good", "valid"),
+            _Rate("good_review_rate", "good", "valid"),
         ),
         Measure(
             "bad_review_rate",
@@ -101,7 +140,7 @@ MEASURES: dict[str, Measure] = {
             "ratings",
             "%",
             "lower",
-            _rate("bad_review_rate", "bad", "valid"),
+            _Rate("bad_review_rate", "bad", "valid"),
         ),
         Measure(
             "active_evaluation_rate",
@@ -109,7 +148,7 @@ MEASURES: dict[str, Measure] = {
             "cases",
             "%",
             "higher",
-            _rate("active_evaluation_rate", "rated_stages", "stages"),
+            _Rate("active_evaluation_rate", "rated_stages", "stages"),
         ),
         Measure(
             "on_time_completion_rate",
@@ -117,19 +156,21 @@ MEASURES: dict[str, Measure] = {
             "cases",
             "%",
             "higher",
-            _rate("on_time_completion_rate", "on_time", "timed"),
+            _Rate("on_time_completion_rate", "on_time", "timed"),
         ),
         Measure(
-            "speed", _LibraryName("speed"), "cases", "ratio", "lower", _mean("speed", "ratio_sum", "speed_n")
+            "speed", _LibraryName("speed"), "cases", "ratio", "lower", _Mean("speed", "ratio_sum", "speed_n")
         ),
-        Measure("speed_adjusted", _LibraryName("speed_adjusted"), "cases", "ratio", "lower", _speed_adjusted),
+        Measure(
+            "speed_adjusted", _LibraryName("speed_adjusted"), "cases", "ratio", "lower", _SpeedAdjusted()
+        ),
         Measure(
             "run_at_most_once_rate",
             _LibraryName("run_at_most_once_rate"),
             "cases",
             "%",
             "higher",
-            _rate("run_at_most_once_rate", "at_most_once", "ended"),
+            _Rate("run_at_most_once_rate", "at_most_once", "ended"),
         ),
         Measure(
             "zero_visit_rate",
@@ -137,7 +178,7 @@ MEASURES: dict[str, Measure] = {
             "cases",
             "%",
             "higher",
-            _rate("zero_visit_rate", "zero_visit", "ended"),
+            _Rate("zero_visit_rate", "zero_visit", "ended"),
         ),
         Measure(
             "digital_take_up",
@@ -145,7 +186,7 @@ MEASURES: dict[str, Measure] = {
             "cases",
             "%",
             "higher",
-            _rate("digital_take_up", "completed_online", "completed"),
+            _Rate("digital_take_up", "completed_online", "completed"),
         ),
         Measure(
             "refusal_rate",
@@ -153,7 +194,7 @@ MEASURES: dict[str, Measure] = {
             "cases",
             "%",
             "lower",
-            _rate("refusal_rate", "refused", "started"),
+            _Rate("refusal_rate", "refused", "started"),
         ),
         Measure(
             "supplements_per_case",
@@ -161,7 +202,7 @@ MEASURES: dict[str, Measure] = {
             "cases",
             "per case",
             "lower",
-            _mean("supplements_per_case", "supplements", "started"),
+            _Mean("supplements_per_case", "supplements", "started"),
         ),
         Measure(
             "visits_per_case",
@@ -169,7 +210,7 @@ MEASURES: dict[str, Measure] = {
             "cases",
             "per case",
             "lower",
-            _mean("visits_per_case", "visits", "ended"),
+            _Mean("visits_per_case", "visits", "ended"),
         ),
         Measure(
             "attitude_rating",
@@ -177,7 +218,7 @@ MEASURES: dict[str, Measure] = {
             "ratings",
             "level",
             "higher",
-            _mean("attitude_rating", "attitude_sum", "attitude_n"),
+            _Mean("attitude_rating", "attitude_sum", "attitude_n"),
         ),
         Measure(
             "attitude_bad_rate",
@@ -185,7 +226,7 @@ MEASURES: dict[str, Measure] = {
             "ratings",
             "%",
             "lower",
-            _rate("attitude_bad_rate", "attitude_bad", "valid"),
+            _Rate("attitude_bad_rate", "attitude_bad", "valid"),
         ),
         Measure(
             "mean_wait",
@@ -193,7 +234,7 @@ MEASURES: dict[str, Measure] = {
             "waits",
             "min",
             "lower",
-            _mean("mean_wait", "wait_micros", "called", scale=1 / 60_000_000),
+            _Mean("mean_wait", "wait_micros", "called", scale=1 / 60_000_000),
         ),
         Measure(
             "wait_within_target_rate",
@@ -201,7 +242,7 @@ MEASURES: dict[str, Measure] = {
             "waits",
             "%",
             "higher",
-            _rate("wait_within_target_rate", "within_target", "called"),
+            _Rate("wait_within_target_rate", "within_target", "called"),
         ),
     )
 }
@@ -248,10 +289,14 @@ def _clamp(value: float) -> float:
     return max(0.0, min(100.0, value))
 
 
-def _score(value: IndicatorValue | None, rule: Callable[[float], float]) -> float | None:
+def _usable(value: IndicatorValue | None) -> float | None:
     if value is None or value.value is None or value.insufficient:
         return None
-    return round(_clamp(rule(value.value)), 1)
+    return value.value
+
+
+def _scored(value: float | None, rule: Callable[[float, float], float], target: float) -> float | None:
+    return None if value is None else round(_clamp(rule(value, target)), 1)
 
 
 def _mean_score(scores: Sequence[float | None]) -> float | None:
@@ -324,8 +369,31 @@ def difficulty_index(
         components = []
         for component, rule in specs:
             value = online_share if component == "online_availability" else figures.get(component)
-            score = _score(value, lambda v, rule=rule: rule(v, target))  # type: ignore[misc]
+            score = _scored(_usable(value), rule, target)
             label = ONLINE_AVAILABILITY if component == "online_availability" else MEASURES[component].name
             components.append(Component(component, label, value, score))
         parts.append(Difficulty(code, name, tuple(components), _mean_score([c.score for c in components])))
     return DifficultyIndex(tuple(parts), _mean_score([p.score for p in parts]))
+
+
+def difficulty_score(
+    cases: Sums, ratings: Sums, waits: Sums, *, wait_target_minutes: float, online: tuple[int, int] | None
+) -> float | None:
+    """The index alone, straight from sums: what `difficulty_index` scores for the same figures, without
+    building them (a region ranks thousands of units by it on every page). `online`: (services that can
+    be applied for online, services)."""
+    target = max(wait_target_minutes, 1e-9)
+    sources = {"cases": cases, "ratings": ratings, "waits": waits}
+    share = online[0] / online[1] if online and online[1] >= 1 else None
+    parts = []
+    for _code, _name, specs in DIFFICULTY_PARTS:
+        scores = []
+        for component, rule in specs:
+            if component == "online_availability":
+                value = share
+            else:
+                measure = MEASURES[component]
+                value = measure.rule.value(sources[measure.source])
+            scores.append(_scored(value, rule, target))
+        parts.append(_mean_score(scores))
+    return _mean_score(parts)

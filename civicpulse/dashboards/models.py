@@ -80,6 +80,8 @@ class CaseCell(_Cell):
             models.Index(fields=["grain", "window_id", "month"], name="dash_case_window_month"),
             models.Index(fields=["grain", "service_id", "month"], name="dash_case_service"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_case_staff"),
+            # The tree cells of a scope's children: one channel's rows (or those over both) only.
+            models.Index(fields=["grain", "channel", "unit_id", "month"], name="dash_case_tree"),
         ]
 
 
@@ -108,6 +110,7 @@ class RatingCell(_Cell):
             models.Index(fields=["grain", "window_id", "month"], name="dash_rating_window_month"),
             models.Index(fields=["grain", "service_id", "month"], name="dash_rating_service"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_rating_staff"),
+            models.Index(fields=["grain", "channel", "unit_id", "month"], name="dash_rating_tree"),
         ]
 
 
@@ -129,6 +132,7 @@ class WaitCell(_Cell):
             models.Index(fields=["grain", "unit_id", "month"], name="dash_wait_unit_month"),
             models.Index(fields=["grain", "window_id", "month"], name="dash_wait_window_by_month"),
             models.Index(fields=["grain", "staff_id", "month"], name="dash_wait_staff"),
+            models.Index(fields=["grain", "channel", "unit_id", "month"], name="dash_wait_tree"),
         ]
 
 

@@ -28,6 +28,7 @@ from civicpulse.dashboards.figures import (
     MEASURES,
     DifficultyIndex,
     difficulty_index,
+    difficulty_score,
     figure,
     p90_wait,
 )
@@ -109,7 +110,7 @@ class Panel:
     key: str
     title: str
     headers: list[str]
-    rows: list[list[Cell]]
+    rows: Sequence[list[Cell]]
     chart: str = ""
     note: str = ""
     # Rows shown on the page (the CSV has them all): a region has thousands of units.
@@ -337,47 +338,80 @@ def _score(value: float | None) -> str:
     return "" if value is None else f"{value:.0f}"
 
 
+class _Rows(Sequence[list[Cell]]):
+    """Table rows built when first read: a region's table ranks thousands of units, the page shows fifty of
+    them, and only the CSV reads them all."""
+
+    def __init__(self, keys: Sequence[Any], build: Callable[[Any], list[Cell]]) -> None:
+        self._keys, self._build = keys, build
+        self._built: dict[int, list[Cell]] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def _row(self, index: int) -> list[Cell]:
+        if index not in self._built:
+            self._built[index] = self._build(self._keys[index])
+        return self._built[index]
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self)))]
+        return self._row(range(len(self))[index])
+
+
 def _children(reader: Reader, query_for: Callable[[int], str]) -> Panel:
-    """The scope's child units side by side, each with its three-difficulties scores."""
+    """The scope's child units side by side, hardest first by the three-difficulties index."""
     cases, ratings, waits = (reader.sums(s, "child") for s in ("cases", "ratings", "waits"))
     backlog = rectification_backlog(reader)
     online = online_availability(reader)
-    keys = [pk for pk in set(cases) | set(ratings) | set(waits) if pk in reader.tree.units]
-    scored = []
-    for pk in keys:
-        found = figures_of(cases.get(pk, {}), ratings.get(pk, {}), waits.get(pk, {}), CHILD_FIGURES)
-        scored.append((pk, found, _difficulty(found, online.get(pk))))
-    # Hardest first: the page shows where service is slow or unloved; units without a score come last.
-    scored.sort(key=lambda e: (e[2].score is None, -(e[2].score or 0.0), reader.tree.paths[e[0]]))
-    rows: list[list[Cell]] = []
-    bars: list[tuple[str, float | None, str]] = []
-    for pk, found, index in scored:
-        unit = reader.tree.units[pk]
-        name = unit_name(unit) + (_(" (itself)") if pk == reader.filters.unit.pk else "")
-        good = found["good_review_rate"]
-        rows.append(
-            [
-                Cell(name, name, f"?{query_for(pk)}" if pk != reader.filters.unit.pk else ""),
-                Cell(str(int(cases.get(pk, {}).get("started", 0))), int(cases.get(pk, {}).get("started", 0))),
-                Cell.of(found["on_time_completion_rate"], "%"),
-                Cell.of(good, "%"),
-                Cell(str(good.n), good.n),
-                Cell.of(found["bad_review_rate"], "%"),
-                Cell.of(found["run_at_most_once_rate"], "%"),
-                Cell.of(found["mean_wait"], "min"),
-                Cell(_score(index.score), index.score if index.score is not None else ""),
-                Cell(
-                    str(backlog[pk]["open"] if pk in backlog else 0),
-                    backlog[pk]["open"] if pk in backlog else 0,
-                ),
-                Cell(
-                    str(backlog[pk]["overdue"] if pk in backlog else 0),
-                    backlog[pk]["overdue"] if pk in backlog else 0,
-                ),
-            ]
+    target = wait_target_minutes()
+    empty: dict[str, Any] = {}
+    scored = [
+        (
+            pk,
+            difficulty_score(
+                cases.get(pk, empty),
+                ratings.get(pk, empty),
+                waits.get(pk, empty),
+                wait_target_minutes=target,
+                online=online.get(pk),
+            ),
         )
-        if len(bars) < 30:
-            bars.append((name, None if good.insufficient else good.value, show(good, "%")))
+        for pk in set(cases) | set(ratings) | set(waits)
+        if pk in reader.tree.units
+    ]
+    # Hardest first: the page shows where service is slow or unloved; units without a score come last.
+    scored.sort(key=lambda e: (e[1] is None, -(e[1] or 0.0), reader.tree.paths[e[0]]))
+
+    def name_of(pk: int) -> str:
+        return unit_name(reader.tree.units[pk]) + (_(" (itself)") if pk == reader.filters.unit.pk else "")
+
+    def row(entry: tuple[int, float | None]) -> list[Cell]:
+        pk, score = entry
+        found = figures_of(cases.get(pk, empty), ratings.get(pk, empty), waits.get(pk, empty), CHILD_FIGURES)
+        good = found["good_review_rate"]
+        started = int(cases.get(pk, empty).get("started", 0))
+        open_, overdue = (backlog[pk]["open"], backlog[pk]["overdue"]) if pk in backlog else (0, 0)
+        name = name_of(pk)
+        return [
+            Cell(name, name, f"?{query_for(pk)}" if pk != reader.filters.unit.pk else ""),
+            Cell(str(started), started),
+            Cell.of(found["on_time_completion_rate"], "%"),
+            Cell.of(good, "%"),
+            Cell(str(good.n), good.n),
+            Cell.of(found["bad_review_rate"], "%"),
+            Cell.of(found["run_at_most_once_rate"], "%"),
+            Cell.of(found["mean_wait"], "min"),
+            Cell(_score(score), score if score is not None else ""),
+            Cell(str(open_), open_),
+            Cell(str(overdue), overdue),
+        ]
+
+    bars: list[tuple[str, float | None, str]] = []
+    for pk, _score_of in scored[:30]:
+        good = figure("good_review_rate", ratings.get(pk, empty))
+        bars.append((name_of(pk), None if good.insufficient else good.value, show(good, "%")))
     title = _("By unit")
     return Panel(
         "units",
@@ -395,8 +429,8 @@ def _children(reader: Reader, query_for: Callable[[int], str]) -> Panel:
             _("Open rectifications"),
             _("Overdue rectifications"),
         ],
-        rows,
-        chart=charts.bars_svg(bars[:30], title=_("Good-review rate of the hardest units"), maximum=1.0)
+        _Rows(scored, row),
+        chart=charts.bars_svg(bars, title=_("Good-review rate of the hardest units"), maximum=1.0)
         if bars
         else "",
         note=_(
@@ -614,6 +648,7 @@ def _backlog_panel(reader: Reader) -> Panel:
         [_("Unit"), _("Open rectifications"), _("Overdue rectifications")],
         rows,
         note=_("Orders not yet closed, whatever month they were opened in."),
+        limit=50,
     )
 
 

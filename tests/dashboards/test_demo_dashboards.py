@@ -116,7 +116,7 @@ def test_the_regions_summaries_add_up_to_its_base_cells(demo: None) -> None:
 def _fold_of_base_cells(source: str, scope: OrgUnit, channel: str) -> dict[int, dict[str, float]]:
     """Each child of `scope` (and the scope itself, for its own records) with the base cells whose unit or
     window lies in its subtree, each cell once: worked out here from the cells, apart from the reader."""
-    model = {"cases": CaseCell, "ratings": RatingCell, "waits": WaitCell}[source]
+    model: Any = {"cases": CaseCell, "ratings": RatingCell, "waits": WaitCell}[source]
     paths = dict(OrgUnit.objects.values_list("pk", "path"))
     columns = rollup._sums(model)
 

@@ -16,6 +16,7 @@ from civicpulse.dashboards.figures import (
     DIFFICULTY_PARTS,
     MEASURES,
     difficulty_index,
+    difficulty_score,
     figure,
     p90_wait,
 )
@@ -189,3 +190,56 @@ def test_charts_are_self_contained_svg_with_a_gap_for_missing_months() -> None:
     assert joined.count("<polyline") == 1
     escaped = charts.lines_svg(["<a>"], [("<b>", [0.1])], title="<c>")
     assert "<a>" not in escaped and "&lt;c&gt;" in escaped
+
+
+def _sums_strategy(columns: tuple[str, ...]) -> st.SearchStrategy[dict[str, int]]:
+    # Counts from 0 to 60, so minimum samples (10, 30) fall on both sides; hits drawn under their n below.
+    return st.fixed_dictionaries({c: st.integers(0, 60) for c in columns})
+
+
+_CASE_COLUMNS = ("started", "refused", "supplements", "timed", "on_time", "ended", "at_most_once", "speed_n")
+_RATING_COLUMNS = ("valid", "attitude_bad", "attitude_n", "attitude_sum")
+_WAIT_COLUMNS = ("called", "within_target", "wait_micros")
+
+
+def _consistent(sums: dict[str, int]) -> dict[str, float]:
+    """Hits no more than their n, as cells always hold."""
+    s: dict[str, float] = dict(sums)
+    for hits, n in (
+        ("refused", "started"),
+        ("on_time", "timed"),
+        ("at_most_once", "ended"),
+        ("attitude_bad", "valid"),
+        ("within_target", "called"),
+    ):
+        if hits in s and n in s:
+            s[hits] = min(s[hits], s[n])
+    if "attitude_sum" in s:
+        s["attitude_sum"] = min(max(s["attitude_sum"], s.get("attitude_n", 0)), 5 * s.get("attitude_n", 0))
+    if "wait_micros" in s:
+        s["wait_micros"] *= 60_000_000 // 4
+    if "speed_n" in s:
+        s["days_sum"], s["expected_sum"] = 3.0 * s["speed_n"], 2.5 * s["speed_n"]
+    return s
+
+
+@given(
+    cases=_sums_strategy(_CASE_COLUMNS),
+    ratings=_sums_strategy(_RATING_COLUMNS),
+    waits=_sums_strategy(_WAIT_COLUMNS),
+    online=st.none() | st.tuples(st.integers(0, 5), st.integers(0, 5)),
+)
+def test_the_quick_index_scores_as_the_whole_index_does(cases, ratings, waits, online) -> None:
+    cases, ratings, waits = _consistent(cases), _consistent(ratings), _consistent(waits)
+    if online is not None:
+        online = (min(online), online[1])
+    sources = {"cases": cases, "ratings": ratings, "waits": waits}
+    found = {code: figure(code, sources[m.source]) for code, m in MEASURES.items()}
+    for code, measure in MEASURES.items():
+        whole = found[code]
+        expected = None if whole.value is None or whole.insufficient else whole.value
+        assert measure.rule.value(sources[measure.source]) == expected, code
+    share = rate_value("online_availability", *online, min_sample=1) if online else None
+    index = difficulty_index(found, wait_target_minutes=15, online_share=share)
+    quick = difficulty_score(cases, ratings, waits, wait_target_minutes=15, online=online)
+    assert quick == index.score
