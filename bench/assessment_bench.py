@@ -380,11 +380,12 @@ def child_store(p: dict[str, Any]) -> dict[str, Any]:
     writes of a month (assessment/stored.py); with `drop`, remove them so runs count the raw tables."""
     _django()
     from civicpulse.assessment import stored
-    from civicpulse.assessment.models import StoredCounts, StoredMonth
+    from civicpulse.assessment.models import StoredCounts, StoredMonth, StoredSpan
     from civicpulse.core import clock
 
     StoredCounts.objects.all().delete()
     StoredMonth.objects.all().delete()
+    StoredSpan.objects.all().delete()
     if p.get("drop"):
         return {"months": []}
     months = []

@@ -390,14 +390,36 @@ class StoredCounts(models.Model):
     in one month: the engine's counts, kept so that runs fold them into assessed units without a scan."""
 
     month = models.DateField()
+    # 1: the month's own counts; 3 or 12: a quarter's or a year's, folded from its months (StoredSpan).
+    months = models.PositiveSmallIntegerField(default=1)
     unit_id = models.IntegerField()
     source = models.CharField(max_length=16)
     data = models.JSONField()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["month", "unit_id", "source"], name="stored_counts_once"),
+            models.UniqueConstraint(
+                fields=["month", "months", "unit_id", "source"], name="stored_counts_once"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.month:%Y-%m} {self.unit_id} {self.source}"
+        return f"{self.month:%Y-%m}+{self.months} {self.unit_id} {self.source}"
+
+
+class StoredSpan(models.Model):
+    """A closed quarter or year whose months' kept counts are also kept folded, per unit, so a run of the
+    whole period reads one row per unit and source instead of one per month. It holds while every month
+    is still the version it was folded from (`basis`: each month and the cut-off it was counted as of)."""
+
+    first = models.DateField()
+    months = models.PositiveSmallIntegerField()
+    basis = models.JSONField(default=dict)
+    with_rectifications = models.BooleanField(default=False)
+    seconds = models.FloatField(default=0.0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["first", "months"], name="stored_span_once")]
+
+    def __str__(self) -> str:
+        return f"{self.first:%Y-%m}+{self.months}"

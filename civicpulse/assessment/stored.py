@@ -141,7 +141,7 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
             members=[],
             use_stored=False,
         )
-        StoredCounts.objects.filter(month=month).delete()
+        StoredCounts.objects.filter(month=month, months=1).delete()
         settled = _rectifications_settled(month, cutoff)
         sources = (*STORED_SOURCES, "rectifications") if settled else STORED_SOURCES
         rows = [
@@ -158,6 +158,70 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
                 "with_rectifications": settled,
                 "expected_days": expected_days_before(month, cutoff),
             },
+        )
+    for first, length in spans_of(month):
+        fold_span(first, length)
+    return True
+
+
+# The periods folded ahead: a quarter and a year (a month is its own row).
+SPAN_LENGTHS = (3, 12)
+
+
+def spans_of(month: dt.date) -> list[tuple[dt.date, int]]:
+    """The quarter and the year a month belongs to, as (first month, months)."""
+    quarter = month.replace(month=(month.month - 1) // 3 * 3 + 1, day=1)
+    return [(quarter, 3), (month.replace(month=1, day=1), 12)]
+
+
+def _span_months(first: dt.date, length: int) -> list[dt.date]:
+    months, month = [], first
+    for _i in range(length):
+        months.append(month)
+        month = month_end(month) + dt.timedelta(days=1)
+    return months
+
+
+def _basis(months: list[dt.date]) -> dict[str, str] | None:
+    """Each month and the cut-off its kept counts were counted as of; None unless every month is kept."""
+    from civicpulse.assessment.models import StoredMonth
+
+    kept = dict(StoredMonth.objects.filter(month__in=months).values_list("month", "cutoff"))
+    if set(kept) != set(months):
+        return None
+    return {f"{month:%Y-%m}": kept[month].isoformat() for month in months}
+
+
+def fold_span(first: dt.date, length: int) -> bool:
+    """Keep a quarter's or a year's counts folded from its kept months, unit by unit as the records name
+    them; False (nothing kept, any older fold dropped) while a month of it is not kept."""
+    from civicpulse.assessment.counts import _Folder
+    from civicpulse.assessment.models import StoredCounts, StoredSpan
+
+    months = _span_months(first, length)
+    began = time.perf_counter()
+    with transaction.atomic():
+        StoredCounts.objects.filter(month=first, months=length).delete()
+        StoredSpan.objects.filter(first=first, months=length).delete()
+        basis = _basis(months)
+        if basis is None:
+            return False
+        folder = _Folder(lambda pk: pk)
+        settled = with_rectifications(months)
+        _load_rows(months, None, folder.tally, rectifications=settled)
+        rows = [
+            StoredCounts(month=first, months=length, unit_id=unit_id, source=source, data=encode(counts))
+            for source, by_unit in folder.result().items()
+            for unit_id, counts in by_unit.items()
+            if source != "rectifications" or settled
+        ]
+        StoredCounts.objects.bulk_create(rows, batch_size=2000)
+        StoredSpan.objects.create(
+            first=first,
+            months=length,
+            basis=basis,
+            with_rectifications=settled,
+            seconds=time.perf_counter() - began,
         )
     return True
 
@@ -234,11 +298,36 @@ def load(
     """Add the kept counts of `months` to the run's tallies (`tally_of(source, raw unit)` answers the tally of
     the subject the unit folds into, or None), the rectification orders' only if `rectifications` (every
     month kept them; otherwise the run counts the orders itself); answers the valid evaluations per
-    (channel, grade) of the units that fold into a subject: the reference of the channel-mix adjustment."""
+    (channel, grade) of the units that fold into a subject: the reference of the channel-mix adjustment.
+    A quarter or a year folded from the same versions of its months is read as one row per unit."""
+    return _load_rows(months, _span(months, rectifications), tally_of, rectifications=rectifications)
+
+
+def _span(months: list[dt.date], rectifications: bool) -> tuple[dt.date, int] | None:
+    from civicpulse.assessment.models import StoredSpan
+
+    if len(months) not in SPAN_LENGTHS:
+        return None
+    found = StoredSpan.objects.filter(first=months[0], months=len(months)).first()
+    if found is None or (rectifications and not found.with_rectifications):
+        return None
+    return (found.first, found.months) if found.basis == _basis(months) else None
+
+
+def _load_rows(
+    months: list[dt.date],
+    span: tuple[dt.date, int] | None,
+    tally_of: Callable[[str, int], Any],
+    *,
+    rectifications: bool,
+) -> dict[tuple[str, str], int]:
     from civicpulse.assessment.models import StoredCounts
 
     reference: dict[tuple[str, str], int] = {}
-    kept = StoredCounts.objects.filter(month__in=months)
+    if span is None:
+        kept = StoredCounts.objects.filter(month__in=months, months=1)
+    else:
+        kept = StoredCounts.objects.filter(month=span[0], months=span[1])
     if not rectifications:
         kept = kept.exclude(source="rectifications")
     rows = kept.values_list("unit_id", "source", "data")

@@ -143,6 +143,37 @@ def test_counts_kept_per_month_give_a_run_the_same_counts_as_the_raw_tables(demo
     assert kept.by_subject["rectifications"] == raw.by_subject["rectifications"]
     # The case-mix reference was kept with the period's first month.
     assert stored.expected_days(start, builder.DEMO_NOW) == expected_days_before(start, builder.DEMO_NOW)
+    # A whole quarter is read folded, one row per unit and source, not month by month.
+    folded = stored._span(months, stored.with_rectifications(months))
+    assert folded == ((start, 3) if period == "2026-Q1" else None)
+
+
+def test_a_quarter_is_folded_again_when_one_of_its_months_is_kept_again(demo):
+    from civicpulse.assessment.models import StoredCounts, StoredSpan
+
+    # Undone afterwards: the module's other tests read the demo's kept months as the demo left them.
+    with transaction.atomic():
+        q1 = [dt.date(2026, m, 1) for m in (1, 2, 3)]
+        span = StoredSpan.objects.get(first=q1[0], months=3)
+        assert set(span.basis) == {"2026-01", "2026-02", "2026-03"}
+        rows = StoredCounts.objects.filter(month=q1[0], months=3)
+        assert 0 < rows.count() < StoredCounts.objects.filter(month__in=q1, months=1).count()
+        later = builder.DEMO_NOW + dt.timedelta(hours=3)
+        with clock.frozen(later):
+            assert stored.store_month(q1[2], later)
+        span = StoredSpan.objects.get(first=q1[0], months=3)
+        assert dt.datetime.fromisoformat(span.basis["2026-03"]) == later
+        assert stored._span(q1, span.with_rectifications) == (q1[0], 3)
+        # A fold that no longer matches its months (March kept again behind its back) is not read.
+        stale = {**span.basis, "2026-03": builder.DEMO_NOW.isoformat()}
+        StoredSpan.objects.filter(pk=span.pk).update(basis=stale)
+        assert stored._span(q1, span.with_rectifications) is None
+        resolve, members = _unit_scheme()
+        kwargs = {"start": q1[0], "end": dt.date(2026, 3, 31), "cutoff": later, "resolve": resolve}
+        assert list(count(**kwargs, by_staff=False, members=members).fingerprint()) == list(
+            count(**kwargs, by_staff=False, members=members, use_stored=False).fingerprint()
+        )
+        transaction.set_rollback(True)
 
 
 def test_kept_counts_are_not_used_once_a_record_of_the_month_changed_or_before_they_were_counted(demo):
