@@ -805,7 +805,7 @@ def main() -> None:
     )
     parser.add_argument("--regenerate", action="store_true", help="generate again even if the data is cached")
     parser.add_argument("--duckdb-threads", type=int, default=1, help="1 matches the engine's single core")
-    parser.add_argument("--periods", default="month,year", help="which runs to time: month, year or both")
+    parser.add_argument("--periods", default="month,year", help="month, year or month,year")
     parser.add_argument(
         "--profile", action="store_true", help="afterwards, run each period again under cProfile"
     )

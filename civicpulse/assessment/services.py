@@ -8,12 +8,12 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max, QuerySet
 from django.utils.translation import gettext as _
 
@@ -256,14 +256,36 @@ _VALUE_FIELDS = (
 
 
 def _insert_values(rows: Iterable[tuple[Any, ...]]) -> None:
-    """RunValue rows by COPY (PostgreSQL) or multi-row INSERTs (SQLite): a province's run writes tens of
-    thousands of values, and building a model instance for each, or a round trip per row, costs more than
-    the database takes to store them. The table's constraints still check every row. 1,000 rows bind
+    _insert_rows(RunValue, _VALUE_FIELDS, rows)
+
+
+_SUBJECT_FIELDS = (
+    "run",
+    "group",
+    "unit",
+    "staff",
+    "probation",
+    "coverage",
+    "base",
+    "bonus",
+    "penalty",
+    "final",
+    "rank",
+    "grade",
+    "computed_grade",
+    "incentive",
+)
+
+
+def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterable[tuple[Any, ...]]) -> None:
+    """Rows by COPY (PostgreSQL) or multi-row INSERTs (SQLite): a province's run writes tens of thousands of
+    values, and building a model instance for each, or a round trip per row, costs more than the database
+    takes to store them. The table's constraints still check every row. 1,000 rows of 14 fields bind
     14,000 parameters, under SQLite's 32,766."""
-    meta, quote = RunValue._meta, connection.ops.quote_name
+    meta, quote = model._meta, connection.ops.quote_name
     column = {field.name: str(field.column) for field in meta.concrete_fields}
-    columns = ", ".join(quote(column[name]) for name in _VALUE_FIELDS)
-    marks = "(" + ", ".join(["%s"] * len(_VALUE_FIELDS)) + ")"
+    columns = ", ".join(quote(column[name]) for name in fields)
+    marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
     pending = list(rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -272,8 +294,9 @@ def _insert_values(rows: Iterable[tuple[Any, ...]]) -> None:
                 for row in pending:
                     copy.write_row(row)
             return
-        for first in range(0, len(pending), 1000):
-            batch = pending[first : first + 1000]
+        per_batch = 14_000 // len(fields)
+        for first in range(0, len(pending), per_batch):
+            batch = pending[first : first + per_batch]
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([marks] * len(batch))}",  # noqa: S608
                 [value for row in batch for value in row],
@@ -382,31 +405,38 @@ def run_compute(
             if lib.INDICATORS[item.indicator].kind == "rate"
         }
         # One insert per batch, not per row: a province's run has thousands of subjects.
-        rows = RunSubject.objects.bulk_create(
-            [
-                RunSubject(
-                    run=run,
-                    group=group,
-                    unit_id=score.id if by_units else None,
-                    staff_id=None if by_units else score.id,
-                    probation=score.probation,
-                    coverage=score.coverage,
-                    base=score.base,
-                    bonus=score.bonus,
-                    penalty=score.penalty,
-                    final=score.final,
-                    rank=score.rank,
-                    grade=str(grades[score.id]) if grades.get(score.id) is not None else "",
-                    incentive=scoring.incentive(grades.get(score.id), coefficients),
+        _insert_rows(
+            RunSubject,
+            _SUBJECT_FIELDS,
+            (
+                (
+                    run.pk,
+                    group,
+                    score.id if by_units else None,
+                    None if by_units else score.id,
+                    score.probation,
+                    score.coverage,
+                    score.base,
+                    score.bonus,
+                    score.penalty,
+                    score.final,
+                    score.rank,
+                    str(grades[score.id]) if grades.get(score.id) is not None else "",
+                    "",
+                    scoring.incentive(grades.get(score.id), coefficients),
                 )
                 for score in scores
-            ],
-            batch_size=500,
+            ),
+        )
+        pks = dict(
+            RunSubject.objects.filter(run=run, group=group).values_list(
+                "unit_id" if by_units else "staff_id", "pk"
+            )
         )
         for first in range(0, len(scores), 200):
             _insert_values(
                 (
-                    row.pk,
+                    pks[score.id],
                     p.indicator,
                     measured[score.id][p.indicator].value,
                     measured[score.id][p.indicator].raw,
@@ -421,7 +451,7 @@ def run_compute(
                     p.points,
                     funnels.get(p.indicator, {}).get(score.id, ""),
                 )
-                for score, row in zip(scores[first : first + 200], rows[first : first + 200], strict=True)
+                for score in scores[first : first + 200]
                 for p in score.indicators
             )
             done += len(scores[first : first + 200])
