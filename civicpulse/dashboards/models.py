@@ -136,6 +136,28 @@ class WaitCell(_Cell):
         ]
 
 
+class ServiceTotal(models.Model):
+    """Running totals per service: cases received and valid, bad evaluations from the first month with cells
+    up to and including `month`, by application channel and over both (channel ""). A span's figures are
+    the difference of two months' totals, so a region ranks its thousands of services by reading two rows
+    each instead of summing a row per service and month."""
+
+    month = models.DateField()
+    service_id = models.IntegerField()
+    channel = models.CharField(max_length=10, blank=True, default="")
+    started = models.IntegerField(default=0)
+    valid = models.IntegerField(default=0)
+    bad = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["month", "channel", "service_id"], name="dash_service_total_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.service_id} {self.channel}"
+
+
 class MonthState(models.Model):
     """When each month's cells were last rebuilt, and what the audit trail had reached then."""
 

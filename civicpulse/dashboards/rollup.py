@@ -38,6 +38,7 @@ from civicpulse.dashboards.models import (
     Grain,
     MonthState,
     RatingCell,
+    ServiceTotal,
     WaitCell,
     Watermark,
 )
@@ -359,6 +360,47 @@ def derive_trees(month: dt.date, paths: dict[int, tuple[int, ...]] | None = None
         _derive_tree(model, month, paths)
 
 
+def service_totals(since: dt.date) -> None:
+    """Write the running totals per service again from `since` to the last month with cells, in order: a
+    month's totals are the month before's plus the month's own service summaries."""
+    months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
+    before = [m for m in months if m < since]
+    previous = before[-1] if before else None
+    ops = connection.ops
+    table = ServiceTotal._meta.db_table
+    with connection.cursor() as cursor:
+        for month in (m for m in months if m >= since):
+            params = {
+                "month": ops.adapt_datefield_value(month),
+                "previous": ops.adapt_datefield_value(previous),
+            }
+            cursor.execute(f"DELETE FROM {table} WHERE month = %(month)s", params)
+            carried = (
+                f"SELECT service_id, channel, started, valid, bad FROM {table}"
+                " WHERE month = %(previous)s AND channel <> '' UNION ALL "
+                if previous is not None
+                else ""
+            )
+            cursor.execute(
+                f"INSERT INTO {table} (month, service_id, channel, started, valid, bad)"
+                " SELECT %(month)s, x.service_id, x.channel, SUM(x.started), SUM(x.valid), SUM(x.bad) FROM ("
+                f"{carried}"
+                "SELECT service_id, channel, started, 0 AS valid, 0 AS bad FROM dashboards_casecell"
+                " WHERE grain = 'service' AND month = %(month)s AND service_id IS NOT NULL UNION ALL"
+                " SELECT service_id, channel, 0, valid, bad FROM dashboards_ratingcell"
+                " WHERE grain = 'service' AND month = %(month)s AND service_id IS NOT NULL"
+                ") x GROUP BY x.service_id, x.channel",
+                params,
+            )
+            cursor.execute(
+                f"INSERT INTO {table} (month, service_id, channel, started, valid, bad)"
+                " SELECT month, service_id, '', SUM(started), SUM(valid), SUM(bad)"
+                f" FROM {table} WHERE month = %(month)s GROUP BY month, service_id",
+                params,
+            )
+            previous = month
+
+
 # --- months -----------------------------------------------------------------------------------------------
 
 
@@ -466,6 +508,9 @@ def refresh(*, progress: Callable[[dt.date], None] | None = None) -> list[dt.dat
         rebuild_month(month, cutoff=now, paths=paths)
         if progress is not None:
             progress(month)
+    # Each month's totals carry the month before's: those from the first rebuilt month on move.
+    with transaction.atomic():
+        service_totals(min(months))
     if mark.refreshed_at is not None and mark.tree_digest != digest:
         # Units moved (or came or went) since: the other months' tree cells follow the tree of today.
         for month in MonthState.objects.exclude(month__in=months).values_list("month", flat=True):

@@ -18,14 +18,21 @@ from typing import Any
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
-from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from civicpulse.accounts.enums import UnitKind
 from civicpulse.accounts.models import OrgUnit, User
 from civicpulse.accounts.permissions import Perm, covered_paths, require_perm
 from civicpulse.core.errors import NotFound
-from civicpulse.dashboards.models import CaseCell, Grain, RatingCell, WaitCell, Watermark
+from civicpulse.dashboards.models import (
+    CaseCell,
+    Grain,
+    MonthState,
+    RatingCell,
+    ServiceTotal,
+    WaitCell,
+    Watermark,
+)
 from civicpulse.dashboards.rollup import ALL_MINUTES, _sums, first_of_month
 
 _GROUP_COLUMNS: dict[str | None, tuple[str, ...]] = {
@@ -223,8 +230,8 @@ class Reader:
     def ranked_services(self, *, worst_first: bool, limit: int, min_sample: int) -> list[int]:
         """The busiest services (most cases received) or those with the highest bad-review rate (among those
         with at least `min_sample` valid ratings), ranked by the database: a region has thousands. A
-        subtree's few are ranked here from their sums."""
-        if not self.root:
+        subtree's few, or one service, are ranked here from their sums."""
+        if not self.root or self.filters.service_id is not None:
             if worst_first:
                 ratings = self.sums("ratings", "service")
                 rated = [
@@ -239,23 +246,45 @@ class Reader:
                 (pk for pk in cases if pk is not None), key=lambda pk: (-cases[pk]["started"], pk)
             )
             return busiest[:limit]
+        return self._ranked_by_totals(worst_first=worst_first, limit=limit, min_sample=min_sample)
+
+    def _ranked_by_totals(self, *, worst_first: bool, limit: int, min_sample: int) -> list[int]:
+        """The region's ranking from the running totals: each service's span is its totals at the span's
+        last month with cells less those at the month before the span."""
+        f = self.filters
+        months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
+        last = max((m for m in months if m <= f.end), default=None)
+        if last is None or last < f.start:
+            return []
+        before = max((m for m in months if m < f.start), default=None)
+        ops = connection.ops
+        real = "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
+        table = ServiceTotal._meta.db_table
+        # Table and type names are ours; every value is a parameter.
+        spans = (
+            "SELECT e.service_id, e.started - COALESCE(s.started, 0) AS n,"  # noqa: S608
+            " e.valid - COALESCE(s.valid, 0) AS v, e.bad - COALESCE(s.bad, 0) AS b"
+            f" FROM {table} e LEFT JOIN {table} s ON s.month = %(before)s"
+            " AND s.channel = e.channel AND s.service_id = e.service_id"
+            " WHERE e.month = %(last)s AND e.channel = %(channel)s"
+        )
         if worst_first:
-            qs = (
-                self._queryset("ratings", self.grain("ratings", "service"))
-                .values("service_id")
-                .annotate(n=Sum("valid"), hits=Sum("bad"))
-                .filter(n__gte=max(1, min_sample))
-                .annotate(rate=Cast(F("hits"), FloatField()) / F("n"))
-                .order_by("-rate", "service_id")
+            ranked = (
+                f"SELECT service_id FROM ({spans}) x WHERE v >= %(least)s"  # noqa: S608
+                f" ORDER BY CAST(b AS {real}) / v DESC"
             )
         else:
-            qs = (
-                self._queryset("cases", self.grain("cases", "service"))
-                .values("service_id")
-                .annotate(n=Sum("started"))
-                .order_by("-n", "service_id")
-            )
-        return [pk for pk in qs.values_list("service_id", flat=True)[:limit] if pk is not None]
+            ranked = f"SELECT service_id FROM ({spans}) x WHERE n > 0 ORDER BY n DESC"  # noqa: S608
+        params = {
+            "before": ops.adapt_datefield_value(before),
+            "last": ops.adapt_datefield_value(last),
+            "channel": f.channel,
+            "least": max(1, min_sample),
+            "limit": limit,
+        }
+        with connection.cursor() as cursor:
+            cursor.execute(f"{ranked}, service_id LIMIT %(limit)s", params)
+            return [row[0] for row in cursor.fetchall()]
 
     def sums(
         self,
@@ -432,8 +461,9 @@ def _rectification_backlog(reader: Reader) -> dict[Any, dict[str, int]]:
     from civicpulse.rectification.enums import OrderStatus
     from civicpulse.rectification.models import RectificationOrder
 
-    finished = (OrderStatus.CLOSED,)
-    qs = RectificationOrder.objects.exclude(status__in=finished)
+    # Named rather than "not closed", so the status index finds the few open orders among all there were.
+    unfinished = [status for status in OrderStatus if status != OrderStatus.CLOSED]
+    qs = RectificationOrder.objects.filter(status__in=unfinished)
     if not reader.root:
         qs = qs.filter(unit_id__in=reader.ids)
     if reader.filters.service_id is not None:

@@ -172,6 +172,39 @@ def test_every_units_children_read_from_the_tree_cells_equal_a_fold_of_the_base_
     assert compared == 0 if (source, channel) == ("waits", "online") else compared > 100
 
 
+def _ranking_from_service_cells(start: dt.date, end: dt.date, channel: str, worst_first: bool) -> list[int]:
+    """The services ranked from their monthly summaries, worked out here apart from the running totals."""
+    sums: dict[int, list[int]] = {}
+    for model, columns in ((CaseCell, ("started",)), (RatingCell, ("valid", "bad"))):
+        cells = model.objects.filter(grain=Grain.SERVICE, month__gte=start, month__lte=end)
+        if channel:
+            cells = cells.filter(channel=channel)
+        for cell in cells.exclude(service_id=None):
+            entry = sums.setdefault(cell.service_id, [0, 0, 0])
+            for column in columns:
+                entry[("started", "valid", "bad").index(column)] += getattr(cell, column)
+    if worst_first:
+        rated = [(pk, b / v) for pk, (_n, v, b) in sums.items() if v >= 5]
+        return [pk for pk, _rate in sorted(rated, key=lambda e: (-e[1], e[0]))][:20]
+    busiest = [(pk, n) for pk, (n, _v, _b) in sums.items() if n > 0]
+    return [pk for pk, _n in sorted(busiest, key=lambda e: (-e[1], e[0]))][:20]
+
+
+@pytest.mark.parametrize("channel", ["", "online"])
+@pytest.mark.parametrize("span", [(MONTHS[0], MONTHS[-1]), (MONTHS[1], MONTHS[1]), (MONTHS[2], MONTHS[3])])
+def test_the_regions_services_rank_from_running_totals_as_from_their_months(
+    demo: None, span: tuple[dt.date, dt.date], channel: str
+) -> None:
+    region = OrgUnit.objects.get(kind=UnitKind.REGION)
+    reader = Reader(Filters(unit=region, start=span[0], end=span[1], channel=channel))
+    for worst_first in (False, True):
+        # A minimum sample of 5 ratings: the demo's services have too few for 30 to rank any.
+        ranked = reader.ranked_services(worst_first=worst_first, limit=20, min_sample=5)
+        assert ranked == _ranking_from_service_cells(*span, channel, worst_first)
+        # The demo's busiest services have cases in every span; the whole span has enough ratings to rank.
+        assert ranked or (worst_first and span != (MONTHS[0], MONTHS[-1]))
+
+
 def _client(username: str, language: str = "en") -> Client:
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     client.force_login(User.objects.get(username=username))

@@ -12,6 +12,7 @@ from django.utils import translation
 from django_tasks_db.models import DBTaskResult
 
 from civicpulse.accounts.enums import UnitKind
+from civicpulse.catalogue.models import Service
 from civicpulse.core import clock
 from civicpulse.dashboards import rollup
 from civicpulse.dashboards.cache import board_html, warm
@@ -156,3 +157,25 @@ def test_a_unit_that_moves_takes_its_months_along_in_the_tree_cells(world):
     assert started(town) == {world.dept_a.pk: 1}
     assert started(town, None) == {None: 1}
     assert started(world.region) == {town.pk: 1, world.hall.pk: 1}
+
+
+def test_running_totals_follow_an_earlier_month_counted_again(world):
+    from civicpulse.dashboards.models import ServiceTotal
+
+    case_decided(world, "2025-10-06", "2025-10-08")
+    case_decided(world, "2025-11-03", "2025-11-05")
+    with clock.frozen(at("2025-11-20")):
+        rollup.refresh()
+
+    def totals() -> dict[tuple[dt.date, str], int]:
+        return {(t.month, t.channel): t.started for t in ServiceTotal.objects.all()}
+
+    assert totals() == {(OCTOBER, ""): 1, (OCTOBER, "hall"): 1, (NOVEMBER, ""): 2, (NOVEMBER, "hall"): 2}
+    # Another October case, written late: October is counted again, and November's totals carry it.
+    case_decided(world, "2025-10-07", "2025-10-09")
+    with clock.frozen(at("2025-11-21")):
+        assert rollup.refresh() == [OCTOBER, NOVEMBER]
+    assert totals() == {(OCTOBER, ""): 2, (OCTOBER, "hall"): 2, (NOVEMBER, ""): 3, (NOVEMBER, "hall"): 3}
+    reader = Reader(Filters(unit=world.region, start=NOVEMBER, end=NOVEMBER))
+    service = Service.objects.get(code="SVC-1")
+    assert reader.ranked_services(worst_first=False, limit=5, min_sample=1) == [service.pk]
