@@ -8,7 +8,7 @@ rate_value); minimum samples are the library's.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.functional import Promise
@@ -31,6 +31,11 @@ class Rule:
     def value(self, s: Sums) -> float | None:
         raise NotImplementedError
 
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The sums it reads."""
+        raise NotImplementedError
+
 
 @dataclass(frozen=True)
 class _Rate(Rule):
@@ -45,6 +50,10 @@ class _Rate(Rule):
     def value(self, s: Sums) -> float | None:
         n = _n(s, self.n)
         return _n(s, self.hits) / n if n and n >= self.min_sample else None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.hits, self.n)
 
 
 @dataclass(frozen=True)
@@ -61,6 +70,10 @@ class _Mean(Rule):
     def value(self, s: Sums) -> float | None:
         n = _n(s, self.n)
         return _get(s, self.total) * self.scale / n if n and n >= lib.MIN_SAMPLE_MEAN else None
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.total, self.n)
 
 
 class _SpeedAdjusted(Rule):
@@ -82,6 +95,10 @@ class _SpeedAdjusted(Rule):
         if _n(s, "speed_n") < lib.MIN_SAMPLE_MEAN or not expected > 0:
             return None
         return _get(s, "days_sum") / expected
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return ("speed_n", "days_sum", "expected_sum", "ratio_sum")
 
 
 @dataclass(frozen=True)
@@ -246,6 +263,15 @@ MEASURES: dict[str, Measure] = {
         ),
     )
 }
+
+
+def columns_of(codes: Iterable[str]) -> dict[str, set[str]]:
+    """The sums each source must give for the figures of `codes`."""
+    found: dict[str, set[str]] = {"cases": set(), "ratings": set(), "waits": set()}
+    for code in codes:
+        measure = MEASURES[code]
+        found[measure.source].update(measure.rule.columns)
+    return found
 
 
 def p90_wait(histogram: Mapping[int, int]) -> IndicatorValue:

@@ -27,6 +27,7 @@ from civicpulse.dashboards.figures import (
     DIFFICULTY_FIGURES,
     MEASURES,
     DifficultyIndex,
+    columns_of,
     difficulty_index,
     difficulty_score,
     figure,
@@ -362,7 +363,9 @@ class _Rows(Sequence[list[Cell]]):
 
 def _children(reader: Reader, query_for: Callable[[int], str]) -> Panel:
     """The scope's child units side by side, hardest first by the three-difficulties index."""
-    cases, ratings, waits = (reader.sums(s, "child") for s in ("cases", "ratings", "waits"))
+    wanted = columns_of(CHILD_FIGURES)
+    wanted["cases"].add("started")
+    cases, ratings, waits = (reader.sums(s, "child", only=wanted[s]) for s in ("cases", "ratings", "waits"))
     backlog = rectification_backlog(reader)
     online = online_availability(reader)
     target = wait_target_minutes()
