@@ -38,6 +38,10 @@ def _setup() -> None:
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "testserver"]
+    # As a served process does once loaded (config/wsgi.py).
+    from civicpulse.core.startup import settle
+
+    settle()
 
 
 def child_cells(p: dict[str, Any]) -> dict[str, Any]:
