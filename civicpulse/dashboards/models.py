@@ -12,7 +12,9 @@ A grain says which key columns a row carries; the others are NULL (or "" for cha
   channel (and rating channel); staff: the person (the intake officer, the rated officer, the caller);
 - tree: a unit and everything under it (unit), by channel and over both channels (channel ""): a page
   showing a scope's child units side by side reads one row per child and month, not every base cell of a
-  region. A tree row depends on where units sit, so a move re-derives them (rollup.refresh).
+  region. A tree row depends on where units sit, so a move re-derives them (rollup.refresh);
+- running: the tree rows' running totals, from the first month with cells to this one: a span's figures
+  for a scope's children are two months' totals apart, whatever the span's length.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ class Grain(models.TextChoices):
     CHANNEL = "channel", _("channel")
     STAFF = "staff", _("member of staff")
     TREE = "tree", _("a unit and everything under it")
+    RUNNING = "running", _("a unit and everything under it, from the first month on")
 
 
 class _Cell(models.Model):

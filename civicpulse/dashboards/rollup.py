@@ -360,6 +360,38 @@ def derive_trees(month: dt.date, paths: dict[int, tuple[int, ...]] | None = None
         _derive_tree(model, month, paths)
 
 
+def running_trees(since: dt.date) -> None:
+    """Write the running totals of the tree grain again from `since` to the last month with cells, in
+    order: a month's are the month before's plus the month's own tree rows."""
+    months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
+    before = [m for m in months if m < since]
+    previous = before[-1] if before else None
+    ops = connection.ops
+    for month in (m for m in months if m >= since):
+        params = {"month": ops.adapt_datefield_value(month), "previous": ops.adapt_datefield_value(previous)}
+        for model in (CaseCell, RatingCell, WaitCell):
+            table = model._meta.db_table
+            sums = _sums(model)
+            extra = [f for f in ("rating_channel", "minute") if hasattr(model, f)]
+            fixed = ["''" if f == "rating_channel" else str(ALL_MINUTES) for f in extra]
+            columns = ", ".join((*_KEYS, *extra, *sums))
+            listed = ", ".join(sums)
+            with connection.cursor() as cursor:
+                cursor.execute(f"DELETE FROM {table} WHERE grain = 'running' AND month = %(month)s", params)
+                cursor.execute(
+                    f"INSERT INTO {table} ({columns}) SELECT 'running', %(month)s, x.unit_id, NULL, NULL,"
+                    f" x.channel, NULL, {''.join(v + ', ' for v in fixed)}"
+                    f"{', '.join(f'SUM(x.{c})' for c in sums)} FROM ("
+                    f"SELECT unit_id, channel, {listed} FROM {table} WHERE grain = 'running'"
+                    " AND month = %(previous)s UNION ALL"
+                    f" SELECT unit_id, channel, {listed} FROM {table}"
+                    " WHERE grain = 'tree' AND month = %(month)s"
+                    ") x GROUP BY x.unit_id, x.channel",
+                    params,
+                )
+        previous = month
+
+
 def service_totals(since: dt.date) -> None:
     """Write the running totals per service again from `since` to the last month with cells, in order: a
     month's totals are the month before's plus the month's own service summaries."""
@@ -508,14 +540,18 @@ def refresh(*, progress: Callable[[dt.date], None] | None = None) -> list[dt.dat
         rebuild_month(month, cutoff=now, paths=paths)
         if progress is not None:
             progress(month)
-    # Each month's totals carry the month before's: those from the first rebuilt month on move.
-    with transaction.atomic():
-        service_totals(min(months))
+    since = min(months)
     if mark.refreshed_at is not None and mark.tree_digest != digest:
         # Units moved (or came or went) since: the other months' tree cells follow the tree of today.
         for month in MonthState.objects.exclude(month__in=months).values_list("month", flat=True):
             with transaction.atomic():
                 derive_trees(month, paths)
+            since = min(since, month)
+    # Each month's running totals carry the month before's: those from the first month counted again on
+    # move, in one transaction, so a page reads the old totals or the new ones.
+    with transaction.atomic():
+        service_totals(min(months))
+        running_trees(since)
     # Events after `latest` are left for the next refresh, which will see them.
     Watermark.objects.filter(pk=1).update(last_event_id=latest, refreshed_at=now, tree_digest=digest)
     return sorted(months)

@@ -369,14 +369,7 @@ class Reader:
             for row in _rows(mine.values(*by).annotate(**aggregates).values_list(*by, *aggregates)):
                 result[row[0]] = {c: v or 0 for c, v in zip(columns, row[1:], strict=True)}
             return result
-        # A subquery rather than a list: Django prepares each of a region's thousands of ids one by one.
-        children = OrgUnit.objects.filter(parent_id=f.unit.pk).values("pk")
-        rows = _rows(
-            cells.filter(unit_id__in=children)
-            .values("unit_id")
-            .annotate(**aggregates)
-            .values_list("unit_id", *aggregates)
-        )
+        rows = self._children_rows(model, columns)
         # The scope's own records (a department's, say, beside its sections'): its base cells by its unit.
         own: QuerySet[Any] = model.objects.filter(grain=Grain.BASE, unit_id=f.unit.pk, **months)
         if f.channel:
@@ -389,6 +382,33 @@ class Reader:
         for pk, *values in rows:
             result[pk] = {c: v or 0 for c, v in zip(columns, values, strict=True)}
         return result
+
+    def _children_rows(self, model: type[CaseCell | RatingCell | WaitCell], columns: list[str]) -> list[Any]:
+        """Each child's sums over the span: its running totals at the span's last month with cells less
+        those at the month before the span."""
+        f = self.filters
+        months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
+        last = max((m for m in months if m <= f.end), default=None)
+        if last is None or last < f.start:
+            return []
+        before = max((m for m in months if m < f.start), default=None)
+        # A subquery rather than a list: Django prepares each of a region's thousands of ids one by one.
+        children = OrgUnit.objects.filter(parent_id=f.unit.pk).values("pk")
+        totals = model.objects.filter(grain=Grain.RUNNING, channel=f.channel, unit_id__in=children)
+        until = {row[0]: row[1:] for row in _rows(totals.filter(month=last).values_list("unit_id", *columns))}
+        if before is None:
+            return [(pk, *values) for pk, values in until.items()]
+        since = {
+            row[0]: row[1:] for row in _rows(totals.filter(month=before).values_list("unit_id", *columns))
+        }
+        rows = []
+        for pk, values in until.items():
+            earlier = since.get(pk)
+            if earlier is None:
+                rows.append((pk, *values))
+            elif values != earlier:  # a child with nothing in the span is left out, as its cells would be
+                rows.append((pk, *(a - b for a, b in zip(values, earlier, strict=True))))
+        return rows
 
     def _keys(self, group: str | None, row: tuple[Any, ...]) -> Iterable[Any]:
         if group is None:
