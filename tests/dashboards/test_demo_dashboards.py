@@ -157,8 +157,8 @@ def test_every_units_children_read_from_the_tree_cells_equal_a_fold_of_the_base_
         assert reader._by_tree("child", False, None)
         # Children whose cells add up to nothing (quarantined ratings only, say) may be left out.
         mine = {pk: sums for pk, sums in reader.sums(source, "child").items() if any(sums.values())}
-        folded = _fold_of_base_cells(source, scope, channel, span)
-        expected = {pk: sums for pk, sums in folded.items() if any(sums.values())}
+        by_fold = _fold_of_base_cells(source, scope, channel, span)
+        expected = {pk: sums for pk, sums in by_fold.items() if any(sums.values())}
         assert set(mine) == set(expected), scope
         for pk, sums in expected.items():
             for column, value in sums.items():
