@@ -409,17 +409,29 @@ def difficulty_score(
     building them (a region ranks thousands of units by it on every page). `online`: (services that can
     be applied for online, services)."""
     target = max(wait_target_minutes, 1e-9)
-    sources = {"cases": cases, "ratings": ratings, "waits": waits}
     share = online[0] / online[1] if online and online[1] >= 1 else None
+    sources = (cases, ratings, waits)
     parts = []
-    for _code, _name, specs in DIFFICULTY_PARTS:
-        scores = []
-        for component, rule in specs:
-            if component == "online_availability":
-                value = share
-            else:
-                measure = MEASURES[component]
-                value = measure.rule.value(sources[measure.source])
-            scores.append(_scored(value, rule, target))
+    for specs in _QUICK_PARTS:
+        scores = [
+            _scored(share if value_of is None else value_of(sources[source]), rule, target)
+            for value_of, source, rule in specs
+        ]
         parts.append(_mean_score(scores))
     return _mean_score(parts)
+
+
+# Each part's components as (the figure's value from sums, or None for the online share; which sums;
+# the score's scale), resolved once: the index is scored for thousands of units on one page.
+_SOURCES = ("cases", "ratings", "waits")
+_QUICK_PARTS: tuple[
+    tuple[tuple[Callable[[Sums], float | None] | None, int, Callable[[float, float], float]], ...], ...
+] = tuple(
+    tuple(
+        (None, 0, rule)
+        if component == "online_availability"
+        else (MEASURES[component].rule.value, _SOURCES.index(MEASURES[component].source), rule)
+        for component, rule in specs
+    )
+    for _code, _name, specs in DIFFICULTY_PARTS
+)

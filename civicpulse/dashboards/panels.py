@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 from django.utils.functional import Promise
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.utils.html import conditional_escape as escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
@@ -118,38 +118,29 @@ class Panel:
     limit: int | None = None
 
     def table(self) -> SafeString:
-        """The table as HTML, built here: a region's tables hold hundreds of cells, and the template
-        language takes ten times as long to lay them out."""
-        head = format_html_join("", '<th scope="col">{}</th>', ((h,) for h in self.headers))
+        """The table as HTML, built here with every text escaped: a region's tables hold hundreds of cells,
+        and the template language (or format_html per cell) takes several times as long."""
+        head = "".join(f'<th scope="col">{escape(h)}</th>' for h in self.headers)
         if not self.rows:
-            body = format_html(
-                '<tr><td colspan="{}" class="muted">{}</td></tr>',
-                len(self.headers),
-                _("No records in this period."),
-            )
+            empty = escape(_("No records in this period."))
+            body = f'<tr><td colspan="{len(self.headers)}" class="muted">{empty}</td></tr>'
         else:
             rows = self.rows if self.limit is None else self.rows[: self.limit]
-            body = format_html_join(
-                "",
-                "<tr>{}</tr>",
-                ((format_html_join("", "{}", ((_cell(c),) for c in row)),) for row in rows),
-            )
+            body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
             if len(rows) < len(self.rows):
                 more = _("%(shown)d of %(total)d rows shown; the CSV has them all.") % {
                     "shown": len(rows),
                     "total": len(self.rows),
                 }
-                body = format_html(
-                    '{}<tr><td colspan="{}" class="muted">{}</td></tr>', body, len(self.headers), more
-                )
-        return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+                body += f'<tr><td colspan="{len(self.headers)}" class="muted">{escape(more)}</td></tr>'
+        return mark_safe(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
-def _cell(cell: Cell) -> SafeString:
-    css = format_html(' class="{}"', cell.css) if cell.css else ""
+def _cell(cell: Cell) -> str:
+    css = f' class="{escape(cell.css)}"' if cell.css else ""
     if cell.href:
-        return format_html('<td{}><a href="{}">{}</a></td>', css, cell.href, cell.text)
-    return format_html("<td{}>{}</td>", css, cell.text)
+        return f'<td{css}><a href="{escape(cell.href)}">{escape(cell.text)}</a></td>'
+    return f"<td{css}>{escape(cell.text)}</td>"
 
 
 @dataclass

@@ -139,8 +139,18 @@ def _rows(qs: QuerySet[Any]) -> list[tuple[Any, ...]]:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = cursor.fetchall()
-    if connection.vendor == "postgresql":
-        return [tuple(int(v) if isinstance(v, Decimal) else v for v in row) for row in rows]
+    if connection.vendor == "postgresql" and rows:
+        # A column's type shows in its first value that is not NULL (a sum of no rows), in the first row.
+        first = [next((row[i] for row in rows if row[i] is not None), None) for i in range(len(rows[0]))]
+        numeric = [i for i, v in enumerate(first) if isinstance(v, Decimal)]
+        if numeric:
+            converted = []
+            for row in rows:
+                values = list(row)
+                for i in numeric:
+                    values[i] = int(values[i])
+                converted.append(tuple(values))
+            return converted
     return rows
 
 
@@ -395,19 +405,23 @@ class Reader:
         # A subquery rather than a list: Django prepares each of a region's thousands of ids one by one.
         children = OrgUnit.objects.filter(parent_id=f.unit.pk).values("pk")
         totals = model.objects.filter(grain=Grain.RUNNING, channel=f.channel, unit_id__in=children)
-        until = {row[0]: row[1:] for row in _rows(totals.filter(month=last).values_list("unit_id", *columns))}
-        if before is None:
-            return [(pk, *values) for pk, values in until.items()]
-        since = {
-            row[0]: row[1:] for row in _rows(totals.filter(month=before).values_list("unit_id", *columns))
-        }
+        until: dict[int, tuple[Any, ...]] = {}
+        since: dict[int, tuple[Any, ...]] = {}
+        months_read = [m for m in (last, before) if m is not None]
+        found = _rows(totals.filter(month__in=months_read).values_list("month", "unit_id", *columns))
+        last_value = connection.ops.adapt_datefield_value(last)
+        for month, pk, *sums in found:
+            # SQLite answers dates as text here (no converters), PostgreSQL as dates.
+            (until if month in (last, last_value) else since)[pk] = tuple(sums)
         rows = []
-        for pk, values in until.items():
+        for pk, totals_then in until.items():
             earlier = since.get(pk)
             if earlier is None:
-                rows.append((pk, *values))
-            elif values != earlier:  # a child with nothing in the span is left out, as its cells would be
-                rows.append((pk, *(a - b for a, b in zip(values, earlier, strict=True))))
+                rows.append((pk, *totals_then))
+            elif (
+                totals_then != earlier
+            ):  # a child with nothing in the span is left out, as its cells would be
+                rows.append((pk, *(a - b for a, b in zip(totals_then, earlier, strict=True))))
         return rows
 
     def _keys(self, group: str | None, row: tuple[Any, ...]) -> Iterable[Any]:
