@@ -175,11 +175,8 @@ def spans_of(month: dt.date) -> list[tuple[dt.date, int]]:
 
 
 def _span_months(first: dt.date, length: int) -> list[dt.date]:
-    months, month = [], first
-    for _i in range(length):
-        months.append(month)
-        month = month_end(month) + dt.timedelta(days=1)
-    return months
+    # Quarters and years start in their own year, so the last month is in it too.
+    return whole_months(first, month_end(first.replace(month=first.month + length - 1))) or []
 
 
 def _basis(months: list[dt.date]) -> dict[str, str] | None:

@@ -20,7 +20,7 @@ import datetime as dt
 import hashlib
 import operator
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import connection, transaction
@@ -312,6 +312,25 @@ def tree_digest(paths: dict[int, tuple[int, ...]]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _fixed_keys(model: type[CaseCell | RatingCell | WaitCell]) -> tuple[list[str], str]:
+    """The key columns a model has beyond `_KEYS`, and the SQL values of those in a tree or running row
+    (over every rating channel; over all minutes), each followed by a comma."""
+    extra = [f for f in ("rating_channel", "minute") if hasattr(model, f)]
+    return extra, "".join(("''" if f == "rating_channel" else str(ALL_MINUTES)) + ", " for f in extra)
+
+
+def _chained(since: dt.date) -> Iterator[dict[str, Any]]:
+    """From `since` to the last month with cells, in order, each month with the one before it (None before
+    the first), as query parameters: running totals are written a month at a time on the month before."""
+    ops = connection.ops
+    months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
+    before = [m for m in months if m < since]
+    previous = before[-1] if before else None
+    for month in (m for m in months if m >= since):
+        yield {"month": ops.adapt_datefield_value(month), "previous": ops.adapt_datefield_value(previous)}
+        previous = month
+
+
 def _derive_tree(
     model: type[CaseCell | RatingCell | WaitCell], month: dt.date, paths: dict[int, tuple[int, ...]]
 ) -> None:
@@ -320,7 +339,7 @@ def _derive_tree(
     here rather than in SQL: the join of cells to every unit above them is what a path LIKE cannot index."""
     table = model._meta.db_table
     sums = _sums(model)
-    extra = [f for f in ("rating_channel", "minute") if hasattr(model, f)]
+    extra, fixed = _fixed_keys(model)
     only = f" AND minute = {ALL_MINUTES}" if model is WaitCell else ""
     ops = connection.ops
     acc: dict[tuple[int, str], list[Any]] = {}
@@ -339,7 +358,6 @@ def _derive_tree(
                     found = acc.get(key)
                     acc[key] = values if found is None else list(map(operator.add, found, values))
         columns = ", ".join((*_KEYS, *extra, *sums))
-        fixed = ["''" if f == "rating_channel" else str(ALL_MINUTES) for f in extra]
         rows = [
             ("tree", ops.adapt_datefield_value(month), pk, channel, *values)
             for (pk, channel), values in acc.items()
@@ -347,7 +365,7 @@ def _derive_tree(
         placeholders = ", ".join(["%s"] * len(sums))
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, NULL, NULL, %s, NULL,"
-            f" {''.join(v + ', ' for v in fixed)}{placeholders})",
+            f" {fixed}{placeholders})",
             rows,
         )
 
@@ -363,25 +381,18 @@ def derive_trees(month: dt.date, paths: dict[int, tuple[int, ...]] | None = None
 def running_trees(since: dt.date) -> None:
     """Write the running totals of the tree grain again from `since` to the last month with cells, in
     order: a month's are the month before's plus the month's own tree rows."""
-    months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
-    before = [m for m in months if m < since]
-    previous = before[-1] if before else None
-    ops = connection.ops
-    for month in (m for m in months if m >= since):
-        params = {"month": ops.adapt_datefield_value(month), "previous": ops.adapt_datefield_value(previous)}
+    for params in _chained(since):
         for model in (CaseCell, RatingCell, WaitCell):
             table = model._meta.db_table
             sums = _sums(model)
-            extra = [f for f in ("rating_channel", "minute") if hasattr(model, f)]
-            fixed = ["''" if f == "rating_channel" else str(ALL_MINUTES) for f in extra]
+            extra, fixed = _fixed_keys(model)
             columns = ", ".join((*_KEYS, *extra, *sums))
             listed = ", ".join(sums)
             with connection.cursor() as cursor:
                 cursor.execute(f"DELETE FROM {table} WHERE grain = 'running' AND month = %(month)s", params)
                 cursor.execute(
                     f"INSERT INTO {table} ({columns}) SELECT 'running', %(month)s, x.unit_id, NULL, NULL,"
-                    f" x.channel, NULL, {''.join(v + ', ' for v in fixed)}"
-                    f"{', '.join(f'SUM(x.{c})' for c in sums)} FROM ("
+                    f" x.channel, NULL, {fixed}{', '.join(f'SUM(x.{c})' for c in sums)} FROM ("
                     f"SELECT unit_id, channel, {listed} FROM {table} WHERE grain = 'running'"
                     " AND month = %(previous)s UNION ALL"
                     f" SELECT unit_id, channel, {listed} FROM {table}"
@@ -389,28 +400,19 @@ def running_trees(since: dt.date) -> None:
                     ") x GROUP BY x.unit_id, x.channel",
                     params,
                 )
-        previous = month
 
 
 def service_totals(since: dt.date) -> None:
     """Write the running totals per service again from `since` to the last month with cells, in order: a
     month's totals are the month before's plus the month's own service summaries."""
-    months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
-    before = [m for m in months if m < since]
-    previous = before[-1] if before else None
-    ops = connection.ops
     table = ServiceTotal._meta.db_table
     with connection.cursor() as cursor:
-        for month in (m for m in months if m >= since):
-            params = {
-                "month": ops.adapt_datefield_value(month),
-                "previous": ops.adapt_datefield_value(previous),
-            }
+        for params in _chained(since):
             cursor.execute(f"DELETE FROM {table} WHERE month = %(month)s", params)
             carried = (
                 f"SELECT service_id, channel, started, valid, bad FROM {table}"
                 " WHERE month = %(previous)s AND channel <> '' UNION ALL "
-                if previous is not None
+                if params["previous"] is not None
                 else ""
             )
             cursor.execute(
@@ -430,7 +432,6 @@ def service_totals(since: dt.date) -> None:
                 f" FROM {table} WHERE month = %(month)s GROUP BY month, service_id",
                 params,
             )
-            previous = month
 
 
 # --- months -----------------------------------------------------------------------------------------------

@@ -251,15 +251,24 @@ class Reader:
             return busiest[:limit]
         return self._ranked_by_totals(worst_first=worst_first, limit=limit, min_sample=min_sample)
 
+    def _running_bounds(self) -> tuple[dt.date | None, dt.date | None]:
+        """The months whose running totals a span's sums are the difference of: its last month with cells
+        (None when it has none) and the last one before it (None at the first)."""
+        if "running" not in self.memo:
+            f = self.filters
+            months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
+            last = max((m for m in months if m <= f.end), default=None)
+            before = max((m for m in months if m < f.start), default=None)
+            self.memo["running"] = (None, None) if last is None or last < f.start else (last, before)
+        return self.memo["running"]
+
     def _ranked_by_totals(self, *, worst_first: bool, limit: int, min_sample: int) -> list[int]:
         """The region's ranking from the running totals: each service's span is its totals at the span's
         last month with cells less those at the month before the span."""
         f = self.filters
-        months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
-        last = max((m for m in months if m <= f.end), default=None)
-        if last is None or last < f.start:
+        last, before = self._running_bounds()
+        if last is None:
             return []
-        before = max((m for m in months if m < f.start), default=None)
         ops = connection.ops
         real = "DOUBLE PRECISION" if connection.vendor == "postgresql" else "REAL"
         table = ServiceTotal._meta.db_table
@@ -397,11 +406,9 @@ class Reader:
         """Each child's sums over the span: its running totals at the span's last month with cells less
         those at the month before the span."""
         f = self.filters
-        months = list(MonthState.objects.order_by("month").values_list("month", flat=True))
-        last = max((m for m in months if m <= f.end), default=None)
-        if last is None or last < f.start:
+        last, before = self._running_bounds()
+        if last is None:
             return []
-        before = max((m for m in months if m < f.start), default=None)
         # A subquery rather than a list: Django prepares each of a region's thousands of ids one by one.
         children = OrgUnit.objects.filter(parent_id=f.unit.pk).values("pk")
         totals = model.objects.filter(grain=Grain.RUNNING, channel=f.channel, unit_id__in=children)
@@ -418,9 +425,8 @@ class Reader:
             earlier = since.get(pk)
             if earlier is None:
                 rows.append((pk, *totals_then))
-            elif (
-                totals_then != earlier
-            ):  # a child with nothing in the span is left out, as its cells would be
+            elif totals_then != earlier:
+                # A child with nothing in the span is left out, as its cells would be.
                 rows.append((pk, *(a - b for a, b in zip(totals_then, earlier, strict=True))))
         return rows
 
