@@ -99,6 +99,8 @@ def migrations_fingerprint() -> str:
 # What run_compute executes of CivicPulse: the engine and the models it reads.
 ENGINE_SOURCES = (
     "assessment/counts.py",
+    "assessment/digests.py",
+    "assessment/stored.py",
     "assessment/facts.py",
     "assessment/services.py",
     "assessment/indicators.py",

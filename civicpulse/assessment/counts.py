@@ -26,8 +26,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from civicpulse.assessment import digests, stored
 from civicpulse.assessment import indicators as lib
-from civicpulse.assessment import stored
 from civicpulse.assessment.facts import _aware_day_end
 from civicpulse.core.workdays import local_date
 
@@ -41,28 +41,31 @@ class RunCounts:
     by_subject: dict[str, dict[int, lib.Counts]]
     channel_rates: lib.ChannelRates
     expected_days: dict[str, float] = field(default_factory=dict)
+    # Per source, per subject id: the multiset digest of its counts (digests.py).
+    digests: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def fingerprint(self) -> Iterator[str]:
-        """The counts as text in a fixed order, for the run's digest."""
+        """The counts' digests as text in a fixed order, for the run's digest."""
         for source in SOURCES:
             yield source
+            found = self.digests.get(source, {})
             for subject_id, counts in sorted(self.by_subject[source].items()):
-                yield f"{subject_id}:{_canonical(counts)}"
-
-
-def _canonical(counts: lib.Counts) -> str:
-    parts = []
-    for name, value in sorted(vars(counts).items()):
-        parts.append(f"{name}={sorted(value.items())!r}" if isinstance(value, dict) else f"{name}={value!r}")
-    return ";".join(parts)
+                digest = found.get(subject_id)
+                if digest is None:
+                    digest = digests.of_counts(source, counts)
+                yield f"{subject_id}:{digest:x}"
 
 
 class _Tally:
     """Counts being summed for one subject; `counts()` freezes them as the library's type."""
 
     def __init__(self, source: str) -> None:
+        self.source = source
         self.kind = lib.COUNTS_OF[source]
         self.values: dict[str, Any] = {}
+        # The sum of the digests of kept rows added (stored.decode_into); None while none was. A source is
+        # read either from kept rows or from the raw tables, never both, so this is the counts' digest.
+        self.kept: int | None = None
 
     def add(self, name: str, amount: int) -> None:
         self.values[name] = self.values.get(name, 0) + amount
@@ -73,6 +76,9 @@ class _Tally:
 
     def counts(self) -> lib.Counts:
         return self.kind(**self.values)
+
+    def digest(self) -> int:
+        return digests.of_values(self.source, self.values) if self.kept is None else self.kept
 
 
 class _Folder:
@@ -95,6 +101,12 @@ class _Folder:
     def result(self) -> dict[str, dict[int, lib.Counts]]:
         return {
             source: {subject: t.counts() for subject, t in tallies.items()}
+            for source, tallies in self.tallies.items()
+        }
+
+    def digests(self) -> dict[str, dict[int, int]]:
+        return {
+            source: {subject: t.digest() for subject, t in tallies.items()}
             for source, tallies in self.tallies.items()
         }
 
@@ -515,7 +527,7 @@ def count(
         if not settled:
             _rectifications(folder, {**params, "cutoff_at": cutoff}, by_staff)
         rates = lib.channel_good_rates_of([lib.EvaluationCounts(valid=valid)])
-        return RunCounts(by_subject=folder.result(), channel_rates=rates)
+        return RunCounts(by_subject=folder.result(), channel_rates=rates, digests=folder.digests())
     people = set(members) if by_staff else set()
     folder = _Folder((lambda pk: pk if pk in people else None) if by_staff else resolve)
     if by_staff:
@@ -529,6 +541,7 @@ def count(
     return RunCounts(
         by_subject=folder.result(),
         channel_rates=reference or _reference(params),
+        digests=folder.digests(),
     )
 
 

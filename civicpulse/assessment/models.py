@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from civicpulse.assessment import digests
 from civicpulse.assessment.enums import (
     Grade,
     PeriodKind,
@@ -138,6 +139,8 @@ class Run(models.Model):
     period_end = models.DateField(_("to"))
     cutoff = models.DateTimeField(_("data cut-off"))
     digest = models.CharField(_("input digest"), max_length=64)
+    # How the digest was computed (digests.FORMAT): only digests of the same format compare.
+    digest_format = models.PositiveSmallIntegerField(_("digest format"), default=digests.FORMAT)
     # Corrections after a review request make a new run that points at the one it replaces.
     number = models.PositiveIntegerField(_("run version"), default=1)
     supersedes = models.ForeignKey(
@@ -395,6 +398,8 @@ class StoredCounts(models.Model):
     unit_id = models.IntegerField()
     source = models.CharField(max_length=16)
     data = models.JSONField()
+    # The counts' multiset digest (digests.py), so a run adds digests instead of writing the counts out.
+    digest = models.BinaryField(max_length=digests.SIZE)
 
     class Meta:
         constraints = [

@@ -102,8 +102,12 @@ def _key(x: float) -> float:
     return round(x, COMPARE_DIGITS)
 
 
+_NUMBER = (int, float)
+
+
 def _require_finite(name: str, x: float) -> None:
-    if isinstance(x, bool) or not isinstance(x, int | float) or not math.isfinite(x):
+    # A tuple, not `int | float`: that builds a union on every call, and this runs for every value.
+    if isinstance(x, bool) or not isinstance(x, _NUMBER) or not math.isfinite(x):
         raise ValueError(f"{name} must be a finite number, not {x!r}")
 
 

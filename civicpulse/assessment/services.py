@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from civicpulse.accounts.enums import Role, UserKind
 from civicpulse.accounts.models import OrgUnit, RoleAssignment, User
 from civicpulse.accounts.permissions import Perm, has_perm, has_perm_on_unit, unit_filter
-from civicpulse.assessment import counts, scoring, stored
+from civicpulse.assessment import counts, digests, scoring, stored
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment.enums import Grade, RunStatus, SchemeStatus, Subject
 from civicpulse.assessment.facts import expected_days_before, period_bounds, period_kind_of, unit_resolver
@@ -37,7 +37,7 @@ from civicpulse.assessment.models import (
 )
 from civicpulse.assessment.transitions import TRANSITIONS
 from civicpulse.cases.services import holds_role
-from civicpulse.core import clock
+from civicpulse.core import clock, collector
 from civicpulse.core.audit import audit_record
 from civicpulse.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 
@@ -123,13 +123,15 @@ def _digest(
     adjustments: Mapping[int, list[scoring.Adjustment]],
 ) -> str:
     """A fingerprint of everything the run read: equal digests, equal inputs. The inputs are the counts
-    per subject the database returned (every number is computed from them alone) and the references."""
+    per subject the database returned (every number is computed from them alone, each subject's by its
+    multiset digest: digests.py) and the references."""
     digest = hashlib.sha256()
     head = {
+        "format": digests.FORMAT,
         "version": version.pk,
         "period": period,
         "cutoff": cutoff.isoformat(),
-        "members": [asdict(m) for m in members],
+        "members": [(m.id, m.group, m.probation) for m in members],
         "adjustments": {str(k): [asdict(a) for a in v] for k, v in sorted(adjustments.items())},
         "expected_days": counted.expected_days,
         "channel_rates": asdict(counted.channel_rates),
@@ -304,6 +306,7 @@ def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterabl
 
 
 @transaction.atomic
+@collector.paused()
 def run_compute(
     *,
     actor: User | None,

@@ -15,16 +15,19 @@ are counted from the raw tables: a person's counts need the audit trail of who h
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from civicpulse.assessment import digests
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment.facts import expected_days_before
+from civicpulse.core import collector
 
 # What a stored month holds; its rectifications only once every order of the month is past its deadlines.
 STORED_SOURCES = ("cases", "evaluations", "interactions", "tickets")
@@ -66,9 +69,22 @@ def encode(counts: lib.Counts) -> dict[str, Any]:
     return data
 
 
-def decode_into(tally: Any, data: dict[str, Any]) -> None:
-    """Add stored counts to a tally being summed (counts._Tally). Histograms are merged in tight loops: a
-    year of a region's waits is millions of entries."""
+def decoded(data: dict[str, Any]) -> dict[str, Any]:
+    """Stored counts as field -> count or field -> histogram, as `encode` was given them."""
+    values: dict[str, Any] = {}
+    for name, value in data.items():
+        if isinstance(value, list):
+            tuple_keys = name in _TUPLE_KEYS
+            values[name] = {(tuple(key) if tuple_keys else key[0]): n for *key, n in value}
+        else:
+            values[name] = value
+    return values
+
+
+def decode_into(tally: Any, data: dict[str, Any], digest: bytes | memoryview) -> None:
+    """Add stored counts and their digest to a tally being summed (counts._Tally). Histograms are merged in
+    tight loops: a year of a region's waits is millions of entries."""
+    tally.kept = digests.add(tally.kept or 0, digests.from_bytes(digest))
     values = tally.values
     for name, value in data.items():
         if isinstance(value, list):
@@ -121,6 +137,7 @@ def _in_batches(rows: Any, ids: set[int], *, flat: bool = True) -> Iterator[Any]
             yield row[0] if flat else row
 
 
+@collector.paused()
 def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
     """Count a closed month unit by unit as of `cutoff` and keep it; False (nothing kept) for a month that
     had not ended by the cut-off's date."""
@@ -145,7 +162,13 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
         settled = _rectifications_settled(month, cutoff)
         sources = (*STORED_SOURCES, "rectifications") if settled else STORED_SOURCES
         rows = [
-            StoredCounts(month=month, unit_id=unit_id, source=source, data=encode(counts))
+            StoredCounts(
+                month=month,
+                unit_id=unit_id,
+                source=source,
+                data=encode(counts),
+                digest=digests.to_bytes(counted.digests[source][unit_id]),
+            )
             for source in sources
             for unit_id, counts in counted.by_subject[source].items()
         ]
@@ -189,6 +212,7 @@ def _basis(months: list[dt.date]) -> dict[str, str] | None:
     return {f"{month:%Y-%m}": kept[month].isoformat() for month in months}
 
 
+@collector.paused()
 def fold_span(first: dt.date, length: int) -> bool:
     """Keep a quarter's or a year's counts folded from its kept months, unit by unit as the records name
     them; False (nothing kept, any older fold dropped) while a month of it is not kept."""
@@ -206,8 +230,16 @@ def fold_span(first: dt.date, length: int) -> bool:
         folder = _Folder(lambda pk: pk)
         settled = with_rectifications(months)
         _load_rows(months, None, folder.tally, rectifications=settled)
+        summed = folder.digests()
         rows = [
-            StoredCounts(month=first, months=length, unit_id=unit_id, source=source, data=encode(counts))
+            StoredCounts(
+                month=first,
+                months=length,
+                unit_id=unit_id,
+                source=source,
+                data=encode(counts),
+                digest=digests.to_bytes(summed[source][unit_id]),
+            )
             for source, by_unit in folder.result().items()
             for unit_id, counts in by_unit.items()
             if source != "rectifications" or settled
@@ -327,13 +359,19 @@ def _load_rows(
         kept = StoredCounts.objects.filter(month=span[0], months=span[1])
     if not rectifications:
         kept = kept.exclude(source="rectifications")
-    rows = kept.values_list("unit_id", "source", "data")
-    for unit_id, source, data in rows.iterator(chunk_size=5000):
-        tally = tally_of(source, unit_id)
-        if tally is None:
-            continue
-        decode_into(tally, data)
-        if source == "evaluations":
-            for channel, grade, n in data.get("valid", []):
-                reference[(channel, grade)] = reference.get((channel, grade), 0) + n
+    # A plain cursor: the ORM's converters would cost more than the rows; JSON arrives as text on both
+    # engines (Django reads PostgreSQL's jsonb as text too).
+    sql, params = kept.values_list("unit_id", "source", "data", "digest").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while chunk := cursor.fetchmany(5000):
+            for unit_id, source, text, digest in chunk:
+                tally = tally_of(source, unit_id)
+                if tally is None:
+                    continue
+                data = json.loads(text) if isinstance(text, str) else text
+                decode_into(tally, data, digest)
+                if source == "evaluations":
+                    for channel, grade, n in data.get("valid", []):
+                        reference[(channel, grade)] = reference.get((channel, grade), 0) + n
     return reference

@@ -199,3 +199,24 @@ def test_kept_counts_are_not_used_once_a_record_of_the_month_changed_or_before_t
     assert list(count(**kwargs, by_staff=False, members=members).fingerprint()) == list(
         count(**kwargs, by_staff=False, members=members, use_stored=False).fingerprint()
     )
+
+
+def test_every_kept_row_carries_the_digest_of_its_counts_and_the_migration_writes_the_same(demo):
+    import importlib
+
+    from django.apps import apps
+
+    from civicpulse.assessment import digests
+    from civicpulse.assessment.models import StoredCounts
+
+    rows = list(StoredCounts.objects.values_list("pk", "months", "source", "data", "digest"))
+    assert {months for _pk, months, *_rest in rows} == {1, 3}
+    for _pk, _months, source, data, digest in rows:
+        # Folds included: a quarter's digest was added up from its months', and still is its counts'.
+        assert digests.from_bytes(digest) == digests.of_values(source, stored.decoded(data))
+    migration = importlib.import_module("civicpulse.assessment.migrations.0010_digests")
+    with transaction.atomic():
+        StoredCounts.objects.filter(pk=rows[0][0]).update(digest=b"\0" * digests.SIZE)
+        migration.keep_digests(apps, None)
+        assert bytes(StoredCounts.objects.get(pk=rows[0][0]).digest) == bytes(rows[0][4])
+        transaction.set_rollback(True)

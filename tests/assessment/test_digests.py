@@ -1,0 +1,104 @@
+"""The multiset digest of counts (digests.py). Pure: no database, no settings."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from civicpulse.assessment import digests
+from civicpulse.assessment import indicators as lib
+from civicpulse.assessment.stored import decoded, encode
+
+waits = st.dictionaries(st.floats(0, 600, allow_nan=False), st.integers(1, 50), max_size=30)
+speeds = st.dictionaries(
+    st.tuples(st.sampled_from(["S1", "S2", "S3"]), st.integers(0, 30), st.integers(1, 20)),
+    st.integers(1, 9),
+    max_size=20,
+)
+cases = st.builds(
+    lib.CaseCounts,
+    n=st.integers(0, 500),
+    ended=st.integers(0, 500),
+    timed=st.integers(0, 500),
+    speeds=speeds,
+    limits=st.dictionaries(st.tuples(st.integers(1, 20), st.integers(1, 40)), st.integers(1, 9), max_size=8),
+)
+
+
+def _merged(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for values in (a, b):
+        for name, value in values.items():
+            if isinstance(value, dict):
+                histogram = merged.setdefault(name, {})
+                for key, n in value.items():
+                    histogram[key] = histogram.get(key, 0) + n
+            else:
+                merged[name] = merged.get(name, 0) + value
+    return merged
+
+
+@given(cases, cases)
+def test_the_digest_of_summed_counts_is_the_sum_of_their_digests(a, b):
+    summed = _merged(vars(a), vars(b))
+    assert digests.of_values("cases", summed) == digests.add(
+        digests.of_counts("cases", a), digests.of_counts("cases", b)
+    )
+
+
+@given(waits, waits)
+def test_waits_add_up_too_and_the_order_of_a_histogram_does_not_matter(a, b):
+    summed = _merged({"waits": a}, {"waits": b})
+    assert digests.of_values("tickets", summed) == digests.add(
+        digests.of_values("tickets", {"waits": a}), digests.of_values("tickets", {"waits": b})
+    )
+    backwards = {"waits": dict(reversed(list(summed["waits"].items())))} if summed else {}
+    assert digests.of_values("tickets", backwards) == digests.of_values("tickets", summed)
+
+
+@given(cases, st.sampled_from(["n", "ended", "timed"]), st.integers(1, 1000))
+def test_changing_any_count_changes_the_digest(counts, name, more):
+    values = vars(counts)
+    changed = {**values, name: values[name] + more}
+    assert digests.of_values("cases", changed) != digests.of_values("cases", values)
+
+
+@given(speeds.filter(bool))
+def test_moving_a_count_to_another_key_changes_the_digest(histogram):
+    (code, days, promised), n = next(iter(histogram.items()))
+    moved = dict(histogram)
+    del moved[(code, days, promised)]
+    other = (code, days + 1, promised)
+    moved[other] = moved.get(other, 0) + n
+    assert digests.of_values("cases", {"speeds": moved}) != digests.of_values("cases", {"speeds": histogram})
+
+
+@given(cases)
+def test_counts_kept_as_json_hash_as_the_counts_they_were(counts):
+    # A kept row's digest is written from the counts; a migration recomputes it from the JSON.
+    assert digests.of_values("cases", decoded(encode(counts))) == digests.of_counts("cases", counts)
+
+
+def test_no_counts_and_counts_of_zero_hash_alike_and_digests_differ_by_source_field_and_key_type():
+    assert digests.of_values("cases", {}) == 0
+    assert digests.of_counts("cases", lib.CaseCounts()) == 0
+    assert digests.of_values("cases", {"n": 0, "limits": {}}) == 0
+    one = digests.of_values("cases", {"n": 1})
+    assert one != digests.of_values("interactions", {"n": 1})
+    assert one != digests.of_values("cases", {"ended": 1})
+    # A wait of 3 minutes read as a whole number is not the same input as one read as 3.0.
+    assert digests.of_values("tickets", {"waits": {3.0: 1}}) != digests.of_values("tickets", {"waits": {3: 1}})
+
+
+def test_an_element_is_the_shake_256_of_its_repr_and_digests_wrap_at_the_modulus():
+    expected = hashlib.shake_256(repr(("cases", "n")).encode()).digest(128)
+    assert digests.to_bytes(digests.element("cases", "n")) == expected
+    assert digests.from_bytes(memoryview(expected)) == digests.element("cases", "n")
+    # The count multiplies: n cases of one kind are n times its element, reduced modulo 2**1024.
+    assert digests.of_values("cases", {"n": 5}) == (5 * digests.element("cases", "n")) % digests.MODULUS
+    top = digests.MODULUS - 1
+    assert digests.add(top, 1) == 0
+    assert len(digests.to_bytes(top)) == digests.SIZE == 128
