@@ -214,9 +214,15 @@ def test_every_kept_row_carries_the_digest_of_its_counts_and_the_migration_write
     for _pk, _months, source, data, digest in rows:
         # Folds included: a quarter's digest was added up from its months', and still is its counts'.
         assert digests.from_bytes(digest) == digests.of_values(source, stored.decoded(data))
+    pk, _months, source, data, digest = next(r for r in rows if r[2] == "tickets" and r[3].get("waits"))
+    waits = stored.decoded(data)["waits"]
+    # As rows were kept before migration 0010: waits as JSON pairs, and no digest to speak of.
+    legacy = {**data, "waits": [[wait, n] for wait, n in sorted(waits.items())]}
     migration = importlib.import_module("civicpulse.assessment.migrations.0010_digests")
     with transaction.atomic():
-        StoredCounts.objects.filter(pk=rows[0][0]).update(digest=b"\0" * digests.SIZE)
+        StoredCounts.objects.filter(pk=pk).update(data=legacy, digest=b"\0" * digests.SIZE)
         migration.keep_digests(apps, None)
-        assert bytes(StoredCounts.objects.get(pk=rows[0][0]).digest) == bytes(rows[0][4])
+        row = StoredCounts.objects.get(pk=pk)
+        assert (row.data, bytes(row.digest)) == (data, bytes(digest))
+        assert isinstance(row.data["waits"], dict)
         transaction.set_rollback(True)

@@ -76,10 +76,18 @@ def test_moving_a_count_to_another_key_changes_the_digest(histogram):
     assert digests.of_values("cases", {"speeds": moved}) != digests.of_values("cases", {"speeds": histogram})
 
 
-@given(cases)
-def test_counts_kept_as_json_hash_as_the_counts_they_were(counts):
+@given(cases, waits)
+def test_counts_kept_as_json_read_back_as_they_were_and_hash_alike(counts, histogram):
     # A kept row's digest is written from the counts; a migration recomputes it from the JSON.
+    # Counts of zero are left out; histograms are kept even when empty.
+    assert decoded(encode(counts)) == {k: v for k, v in vars(counts).items() if v or isinstance(v, dict)}
     assert digests.of_values("cases", decoded(encode(counts))) == digests.of_counts("cases", counts)
+    tickets = lib.TicketCounts(waits=histogram)
+    # Waits are packed as float64 arrays: every float comes back to the bit.
+    back = decoded(encode(tickets)).get("waits", {})
+    assert back == histogram
+    assert [k.hex() for k in back] == [k.hex() for k in sorted(histogram)]
+    assert digests.of_values("tickets", decoded(encode(tickets))) == digests.of_counts("tickets", tickets)
 
 
 def test_no_counts_and_counts_of_zero_hash_alike_and_digests_differ_by_source_field_and_key_type():
@@ -90,7 +98,8 @@ def test_no_counts_and_counts_of_zero_hash_alike_and_digests_differ_by_source_fi
     assert one != digests.of_values("interactions", {"n": 1})
     assert one != digests.of_values("cases", {"ended": 1})
     # A wait of 3 minutes read as a whole number is not the same input as one read as 3.0.
-    assert digests.of_values("tickets", {"waits": {3.0: 1}}) != digests.of_values("tickets", {"waits": {3: 1}})
+    as_float, as_int = {"waits": {3.0: 1}}, {"waits": {3: 1}}
+    assert digests.of_values("tickets", as_float) != digests.of_values("tickets", as_int)
 
 
 def test_an_element_is_the_shake_256_of_its_repr_and_digests_wrap_at_the_modulus():
@@ -102,3 +111,20 @@ def test_an_element_is_the_shake_256_of_its_repr_and_digests_wrap_at_the_modulus
     top = digests.MODULUS - 1
     assert digests.add(top, 1) == 0
     assert len(digests.to_bytes(top)) == digests.SIZE == 128
+
+
+@given(waits, waits, waits)
+def test_kept_rows_fold_into_a_tally_as_their_sum_with_the_sum_of_their_digests(a, b, legacy):
+    from civicpulse.assessment.counts import _Tally
+    from civicpulse.assessment.stored import decode_into
+
+    tally = _Tally("tickets")
+    rows = [lib.TicketCounts(waits=a), lib.TicketCounts(waits=b)]
+    for counts in rows:
+        decode_into(tally, encode(counts), digests.to_bytes(digests.of_counts("tickets", counts)))
+    # A row as kept before waits were packed folds in the same way.
+    pairs = {"waits": [[wait, n] for wait, n in legacy.items()]}
+    decode_into(tally, pairs, digests.to_bytes(digests.of_values("tickets", {"waits": legacy})))
+    summed = _merged(_merged({"waits": a}, {"waits": b}), {"waits": legacy}).get("waits", {})
+    assert tally.values.get("waits", {}) == summed
+    assert tally.digest() == digests.of_values("tickets", {"waits": summed})
