@@ -219,7 +219,9 @@ class RunSubject(models.Model):
 class RunValue(models.Model):
     """One indicator of one subject: the value with n and interval, and the points it earned."""
 
-    subject = models.ForeignKey(RunSubject, on_delete=models.CASCADE, related_name="values")
+    # No index of its own: run_value_unique (subject, indicator) leads with it, and a run writes ten
+    # thousand values at once, each maintaining every index.
+    subject = models.ForeignKey(RunSubject, on_delete=models.CASCADE, related_name="values", db_index=False)
     indicator = models.CharField(_("indicator"), max_length=40)
     value = models.FloatField(_("value"), null=True)
     raw = models.FloatField(_("raw value"), null=True)

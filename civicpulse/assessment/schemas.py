@@ -74,6 +74,8 @@ class RunOut(Schema):
     status: str
     cutoff: dt.datetime
     digest: str
+    # Digests of different formats do not compare (decision 0006).
+    digest_format: int
 
     @staticmethod
     def resolve_scheme(obj: Any) -> str:

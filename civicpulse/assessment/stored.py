@@ -37,9 +37,10 @@ STORED_SOURCES = ("cases", "evaluations", "interactions", "tickets")
 WATCHED = ("cases.case", "evaluations.evaluation", "rectification.rectificationorder", "rectification.appeal")
 # Histogram fields whose keys are tuples (the others are keyed by one value).
 _TUPLE_KEYS = {"valid", "limits", "speeds"}
-# Histograms kept as two packed arrays, the keys as float64 and the counts as int64 (little-endian, base64),
-# not as JSON pairs: waits are a pair per ticket, and parsing a year of pairs cost more than the rest of a
-# run (bench/assessment_bench.py).
+# Histograms are kept by column, not as a JSON pair per key: a year of a region's waits is a pair per ticket
+# and its speeds a triple per service and limit, and parsing so many small lists cost more than the rest of
+# a run (bench/assessment_bench.py). Tuple keys keep a JSON list per part of the key; waits keep float64
+# keys and int64 counts as little-endian arrays in base64, read without parsing a number.
 _PACKED = {"waits"}
 
 
@@ -66,17 +67,17 @@ def whole_months(start: dt.date, end: dt.date) -> list[dt.date] | None:
 def encode(counts: lib.Counts) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, value in vars(counts).items():
-        if name in _PACKED:
-            if value:
-                data[name] = _pack(value)
-        elif isinstance(value, dict):
-            data[name] = [
-                [*key, n] if isinstance(key, tuple) else [key, n]
-                for key, n in sorted(value.items(), key=repr)
-            ]
+        if isinstance(value, dict):
+            data[name] = _pack(value) if name in _PACKED else _columns(value, name in _TUPLE_KEYS)
         elif value:
             data[name] = value
     return data
+
+
+def _columns(histogram: dict[Any, int], tuple_keys: bool) -> dict[str, list[Any]]:
+    keys = sorted(histogram, key=repr)
+    parts = [list(part) for part in zip(*keys, strict=True)] if tuple_keys else [keys]
+    return {"columns": parts, "counts": [histogram[k] for k in keys]}
 
 
 def _pack(histogram: dict[float, int]) -> dict[str, str]:
@@ -91,23 +92,28 @@ def _pack(histogram: dict[float, int]) -> dict[str, str]:
     }
 
 
-def _unpack(packed: dict[str, str]) -> tuple[array[float], array[int]]:
-    values, counts = array("d"), array("q")
-    values.frombytes(b64decode(packed["keys"]))
-    counts.frombytes(b64decode(packed["counts"]))
-    if sys.byteorder == "big":
-        values.byteswap()
-        counts.byteswap()
-    return values, counts
+def _pairs(name: str, kept: dict[str, Any]) -> Iterable[tuple[Any, int]]:
+    """A kept histogram's (key, count) pairs, built in C (zip) rather than key by key."""
+    if name in _PACKED:
+        values, counts = array("d"), array("q")
+        values.frombytes(b64decode(kept["keys"]))
+        counts.frombytes(b64decode(kept["counts"]))
+        if sys.byteorder == "big":
+            values.byteswap()
+            counts.byteswap()
+        return zip(values, counts, strict=True)
+    columns = kept["columns"]
+    keys = zip(*columns, strict=True) if name in _TUPLE_KEYS else columns[0]
+    return zip(keys, kept["counts"], strict=True)
 
 
 def decoded(data: dict[str, Any]) -> dict[str, Any]:
     """Stored counts as field -> count or field -> histogram, as `encode` was given them (or as it wrote
-    them before histograms were packed: migration 0010 reads those)."""
+    them before histograms were kept by column: migration 0010 reads those)."""
     values: dict[str, Any] = {}
     for name, value in data.items():
         if isinstance(value, dict):
-            values[name] = dict(zip(*_unpack(value), strict=True))
+            values[name] = dict(_pairs(name, value))
         elif isinstance(value, list):
             tuple_keys = name in _TUPLE_KEYS
             values[name] = {(tuple(key) if tuple_keys else key[0]): n for *key, n in value}
@@ -117,36 +123,24 @@ def decoded(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def decode_into(tally: Any, data: dict[str, Any], digest: bytes | memoryview) -> None:
-    """Add stored counts and their digest to a tally being summed (counts._Tally). Histograms are merged in
-    tight loops: a year of a region's waits is millions of entries."""
+    """Add stored counts and their digest to a tally being summed (counts._Tally)."""
     tally.kept = digests.add(tally.kept or 0, digests.from_bytes(digest))
     values = tally.values
     for name, value in data.items():
         if isinstance(value, dict):
-            _merge_packed(values.setdefault(name, {}), value)
-        elif isinstance(value, list):
-            histogram = values.setdefault(name, {})
-            get = histogram.get
-            if name in _TUPLE_KEYS:
-                for *key, n in value:
-                    k = tuple(key)
-                    histogram[k] = get(k, 0) + n
-            else:
-                for k, n in value:
-                    histogram[k] = get(k, 0) + n
+            histogram = values.get(name)
+            if histogram is None:
+                values[name] = dict(_pairs(name, value))
+                continue
+            # dict.update runs in C; only keys the histogram already holds (a service two sections both
+            # handle, a wait two windows share to the microsecond) need adding up, one by one.
+            more = dict(_pairs(name, value))
+            before = {k: histogram[k] for k in histogram.keys() & more.keys()}
+            histogram.update(more)
+            for k, n in before.items():
+                histogram[k] += n
         else:
             values[name] = values.get(name, 0) + value
-
-
-def _merge_packed(histogram: dict[float, int], packed: dict[str, str]) -> None:
-    keys, counts = _unpack(packed)
-    # dict.update runs in C; only keys the histogram already holds (a wait two windows share, to the
-    # microsecond) need adding up, one by one.
-    common = histogram.keys() & keys if histogram else ()
-    before = {k: histogram[k] for k in common}
-    histogram.update(zip(keys, counts, strict=True))
-    for k, n in before.items():
-        histogram[k] += n
 
 
 def months_of(events: Iterable[tuple[str, str]]) -> set[dt.date]:
@@ -420,6 +414,6 @@ def _load_rows(
                 data = json.loads(text) if isinstance(text, str) else text
                 decode_into(tally, data, digest)
                 if source == "evaluations":
-                    for channel, grade, n in data.get("valid", []):
-                        reference[(channel, grade)] = reference.get((channel, grade), 0) + n
+                    for key, n in _pairs("valid", data["valid"]) if "valid" in data else ():
+                        reference[key] = reference.get(key, 0) + n
     return reference

@@ -113,18 +113,19 @@ def test_an_element_is_the_shake_256_of_its_repr_and_digests_wrap_at_the_modulus
     assert len(digests.to_bytes(top)) == digests.SIZE == 128
 
 
-@given(waits, waits, waits)
-def test_kept_rows_fold_into_a_tally_as_their_sum_with_the_sum_of_their_digests(a, b, legacy):
+@given(waits, waits, cases, cases)
+def test_kept_rows_fold_into_a_tally_as_their_sum_with_the_sum_of_their_digests(a, b, first, second):
     from civicpulse.assessment.counts import _Tally
     from civicpulse.assessment.stored import decode_into
 
-    tally = _Tally("tickets")
-    rows = [lib.TicketCounts(waits=a), lib.TicketCounts(waits=b)]
-    for counts in rows:
-        decode_into(tally, encode(counts), digests.to_bytes(digests.of_counts("tickets", counts)))
-    # A row as kept before waits were packed folds in the same way.
-    pairs = {"waits": [[wait, n] for wait, n in legacy.items()]}
-    decode_into(tally, pairs, digests.to_bytes(digests.of_values("tickets", {"waits": legacy})))
-    summed = _merged(_merged({"waits": a}, {"waits": b}), {"waits": legacy}).get("waits", {})
-    assert tally.values.get("waits", {}) == summed
-    assert tally.digest() == digests.of_values("tickets", {"waits": summed})
+    for source, rows in (
+        ("tickets", [lib.TicketCounts(waits=a), lib.TicketCounts(waits=b)]),
+        ("cases", [first, second]),
+    ):
+        tally = _Tally(source)
+        for counts in rows:
+            decode_into(tally, encode(counts), digests.to_bytes(digests.of_counts(source, counts)))
+        summed = _merged(vars(rows[0]), vars(rows[1]))
+        # Counts of zero are not kept; an empty histogram is.
+        assert tally.values == {k: v for k, v in summed.items() if v or isinstance(v, dict)}
+        assert tally.digest() == digests.of_values(source, summed)

@@ -60,6 +60,7 @@ def test_the_run_page_ranks_the_group_and_lists_insufficient_units_at_the_end(wo
     assert [row.label for row in group.ranked] == ["dept-a unit"]
     assert [row.label for row in group.unranked] == ["dept-b unit"]
     assert "50.0 %" in html and "n = 2" in html and "insufficient data" in html
+    assert f'title="{world.run.digest}"' in html and "format 2" in html
     assert "Insufficient data: not ranked" in html
     # One funnel per rate indicator of the group, as inline SVG.
     assert len(group.funnels) == 2 and html.count('<svg xmlns="http://www.w3.org/2000/svg" role="img"') == 2

@@ -111,6 +111,7 @@ def test_a_run_is_computed_finalized_once_and_exported_for_payroll(world, client
         {"scheme": "depts", "period": "2025-11", "cutoff": at("2025-12-03").isoformat()},
     )
     assert created.status_code == 201 and created.json()["status"] == "computed"
+    assert len(created.json()["digest"]) == 64 and created.json()["digest_format"] == 2
     run = created.json()["id"]
     assert call(quality, "post", f"/runs/{run}/finalize").status_code == 403  # leaders lock runs
     leader = client_for(world.leader)
