@@ -63,8 +63,9 @@ class _Tally:
         self.source = source
         self.kind = lib.COUNTS_OF[source]
         self.values: dict[str, Any] = {}
-        # The sum of the digests of kept rows added (stored.decode_into); None while none was. A source is
-        # read either from kept rows or from the raw tables, never both, so this is the counts' digest.
+        # The sum of the digests of kept rows added (stored.decode_into), not yet reduced; None while none
+        # was. A source is read either from kept rows or from the raw tables, never both, so this is the
+        # counts' digest.
         self.kept: int | None = None
 
     def add(self, name: str, amount: int) -> None:
@@ -78,7 +79,9 @@ class _Tally:
         return self.kind(**self.values)
 
     def digest(self) -> int:
-        return digests.of_values(self.source, self.values) if self.kept is None else self.kept
+        if self.kept is None:
+            return digests.of_values(self.source, self.values)
+        return self.kept % digests.MODULUS
 
 
 class _Folder:

@@ -82,7 +82,10 @@ def unit_resolver(subject_ids: Iterable[int]) -> Callable[[int | None], int | No
     subjects = set(subject_ids)
     rows = {
         pk: (path, kind, serving)
-        for pk, path, kind, serving in OrgUnit.objects.values_list("pk", "path", "kind", "serving_unit_id")
+        # Unordered: the units' default order (by path) is a sort of the whole tree a dict does not need.
+        for pk, path, kind, serving in OrgUnit.objects.order_by().values_list(
+            "pk", "path", "kind", "serving_unit_id"
+        )
     }
     cache: dict[int, int | None] = {}
 

@@ -625,11 +625,11 @@ def funnel_limits(p0: float, n: int) -> tuple[float, float, float, float]:
     if n <= 0:
         raise ValueError(f"n must be positive, not {n}")
     sd = math.sqrt(p0 * (1 - p0) / n)
+    return _clip(p0 - 2 * sd), _clip(p0 + 2 * sd), _clip(p0 - 3 * sd), _clip(p0 + 3 * sd)
 
-    def clip(x: float) -> float:
-        return min(1.0, max(0.0, x))
 
-    return clip(p0 - 2 * sd), clip(p0 + 2 * sd), clip(p0 - 3 * sd), clip(p0 + 3 * sd)
+def _clip(x: float) -> float:
+    return min(1.0, max(0.0, x))
 
 
 def funnel_outliers(points: Sequence[tuple[int, int, int]]) -> dict[int, FunnelClass]:

@@ -124,7 +124,8 @@ def decoded(data: dict[str, Any]) -> dict[str, Any]:
 
 def decode_into(tally: Any, data: dict[str, Any], digest: bytes | memoryview) -> None:
     """Add stored counts and their digest to a tally being summed (counts._Tally)."""
-    tally.kept = digests.add(tally.kept or 0, digests.from_bytes(digest))
+    # Summed unreduced (the tally reduces it modulo 2**1024 once, in digest()).
+    tally.kept = (tally.kept or 0) + int.from_bytes(digest, "big")
     values = tally.values
     for name, value in data.items():
         if isinstance(value, dict):
