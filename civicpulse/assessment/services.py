@@ -8,7 +8,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -261,6 +261,36 @@ def _insert_values(rows: Iterable[tuple[Any, ...]]) -> None:
     _insert_rows(RunValue, _VALUE_FIELDS, rows)
 
 
+def _value_rows(
+    scores: Sequence[scoring.SubjectScore],
+    pks: Mapping[int, int],
+    measured: Mapping[int, Mapping[str, lib.IndicatorValue]],
+    funnels: Mapping[str, Mapping[int, str]],
+) -> Iterator[tuple[Any, ...]]:
+    """The RunValue rows of scored subjects, in _VALUE_FIELDS order."""
+    for score in scores:
+        pk, values = pks[score.id], measured[score.id]
+        for p in score.indicators:
+            v = values[p.indicator]
+            funnel = funnels.get(p.indicator)
+            yield (
+                pk,
+                p.indicator,
+                v.value,
+                v.raw,
+                p.scored_value,
+                p.n,
+                float(v.numerator),
+                v.low,
+                v.high,
+                p.insufficient,
+                p.weight,
+                p.effective_weight,
+                p.points,
+                funnel.get(score.id, "") if funnel is not None else "",
+            )
+
+
 _SUBJECT_FIELDS = (
     "run",
     "group",
@@ -437,26 +467,7 @@ def run_compute(
             )
         )
         for first in range(0, len(scores), 200):
-            _insert_values(
-                (
-                    pks[score.id],
-                    p.indicator,
-                    measured[score.id][p.indicator].value,
-                    measured[score.id][p.indicator].raw,
-                    p.scored_value,
-                    p.n,
-                    float(measured[score.id][p.indicator].numerator),
-                    measured[score.id][p.indicator].low,
-                    measured[score.id][p.indicator].high,
-                    p.insufficient,
-                    p.weight,
-                    p.effective_weight,
-                    p.points,
-                    funnels.get(p.indicator, {}).get(score.id, ""),
-                )
-                for score in scores[first : first + 200]
-                for p in score.indicators
-            )
+            _insert_values(_value_rows(scores[first : first + 200], pks, measured, funnels))
             done += len(scores[first : first + 200])
             if progress is not None:
                 progress(done, len(members))
