@@ -41,7 +41,8 @@ class RunCounts:
     by_subject: dict[str, dict[int, lib.Counts]]
     channel_rates: lib.ChannelRates
     expected_days: dict[str, float] = field(default_factory=dict)
-    # Per source, per subject id: the multiset digest of its counts (digests.py).
+    # Per source, per subject id: the multiset digest of its counts (digests.py), where kept rows gave it;
+    # the others are hashed only if the fingerprint is asked for (reports and dashboards never do).
     digests: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def fingerprint(self) -> Iterator[str]:
@@ -64,23 +65,29 @@ class _Tally:
         self.kind = lib.COUNTS_OF[source]
         self.values: dict[str, Any] = {}
         # The sum of the digests of kept rows added (stored.decode_into), not yet reduced; None while none
-        # was. A source is read either from kept rows or from the raw tables, never both, so this is the
-        # counts' digest.
+        # was. A source is read either from kept rows or from the raw tables, never both (`counted` says
+        # whether raw rows were added), so this is the counts' digest.
         self.kept: int | None = None
+        self.counted = False
 
     def add(self, name: str, amount: int) -> None:
+        self.counted = True
         self.values[name] = self.values.get(name, 0) + amount
 
     def add_to(self, name: str, key: Any, amount: int) -> None:
+        self.counted = True
         histogram = self.values.setdefault(name, {})
         histogram[key] = histogram.get(key, 0) + amount
 
     def counts(self) -> lib.Counts:
         return self.kind(**self.values)
 
-    def digest(self) -> int:
+    def digest(self) -> int | None:
+        """The kept rows' digest, None when raw rows were counted (hashed from the counts if needed)."""
         if self.kept is None:
-            return digests.of_values(self.source, self.values)
+            return None
+        if self.counted:
+            raise RuntimeError(f"{self.source}: kept and raw counts mixed in one tally")
         return self.kept % digests.MODULUS
 
 
@@ -108,10 +115,15 @@ class _Folder:
         }
 
     def digests(self) -> dict[str, dict[int, int]]:
-        return {
-            source: {subject: t.digest() for subject, t in tallies.items()}
-            for source, tallies in self.tallies.items()
-        }
+        """The digests the kept rows gave, per source and subject."""
+        found: dict[str, dict[int, int]] = {}
+        for source, tallies in self.tallies.items():
+            found[source] = {}
+            for subject, tally in tallies.items():
+                digest = tally.digest()
+                if digest is not None:
+                    found[source][subject] = digest
+        return found
 
 
 # --- SQL fragments: the rules of facts.py in both dialects ------------------------------------------------

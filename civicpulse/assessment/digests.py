@@ -1,5 +1,5 @@
 """The part of a run's input digest that covers its counts: a multiset hash, so that counts kept per unit and
-month add up to the digest of their sum (decision 0010).
+month add up to the digest of their sum (decision 0006).
 
 Each count is an element (the source, the field and, for a histogram, its key) repeated as many times as it
 counts; an element hashes to a 1,024-bit number and a subject's counts to the sum of their elements' numbers,

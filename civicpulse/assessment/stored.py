@@ -108,18 +108,10 @@ def _pairs(name: str, kept: dict[str, Any]) -> Iterable[tuple[Any, int]]:
 
 
 def decoded(data: dict[str, Any]) -> dict[str, Any]:
-    """Stored counts as field -> count or field -> histogram, as `encode` was given them (or as it wrote
-    them before histograms were kept by column: migration 0010 reads those)."""
-    values: dict[str, Any] = {}
-    for name, value in data.items():
-        if isinstance(value, dict):
-            values[name] = dict(_pairs(name, value))
-        elif isinstance(value, list):
-            tuple_keys = name in _TUPLE_KEYS
-            values[name] = {(tuple(key) if tuple_keys else key[0]): n for *key, n in value}
-        else:
-            values[name] = value
-    return values
+    """Stored counts as field -> count or field -> histogram, as `encode` was given them."""
+    return {
+        name: dict(_pairs(name, value)) if isinstance(value, dict) else value for name, value in data.items()
+    }
 
 
 def decode_into(tally: Any, data: dict[str, Any], digest: bytes | memoryview) -> None:
@@ -210,7 +202,7 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
                 unit_id=unit_id,
                 source=source,
                 data=encode(counts),
-                digest=digests.to_bytes(counted.digests[source][unit_id]),
+                digest=digests.to_bytes(digests.of_counts(source, counts)),
             )
             for source in sources
             for unit_id, counts in counted.by_subject[source].items()
@@ -403,9 +395,10 @@ def _load_rows(
     if not rectifications:
         kept = kept.exclude(source="rectifications")
     # A plain cursor: the ORM's converters would cost more than the rows; JSON arrives as text on both
-    # engines (Django reads PostgreSQL's jsonb as text too).
+    # engines (Django reads PostgreSQL's jsonb as text too). Chunked: on PostgreSQL a server-side cursor,
+    # so a year of a province's kept rows is never in memory at once.
     sql, params = kept.values_list("unit_id", "source", "data", "digest").query.sql_with_params()
-    with connection.cursor() as cursor:
+    with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
         while chunk := cursor.fetchmany(5000):
             for unit_id, source, text, digest in chunk:

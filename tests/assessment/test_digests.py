@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from civicpulse.assessment import digests
 from civicpulse.assessment import indicators as lib
-from civicpulse.assessment.stored import decoded, encode
+from civicpulse.assessment.stored import decoded
+from civicpulse.assessment.stored import encode as encode_counts
+
+
+def encode(counts: Any) -> Any:
+    # Through JSON text, as the database keeps it.
+    return json.loads(json.dumps(encode_counts(counts)))
+
 
 waits = st.dictionaries(st.floats(0, 600, allow_nan=False), st.integers(1, 50), max_size=30)
 speeds = st.dictionaries(
@@ -129,3 +138,20 @@ def test_kept_rows_fold_into_a_tally_as_their_sum_with_the_sum_of_their_digests(
         # Counts of zero are not kept; an empty histogram is.
         assert tally.values == {k: v for k, v in summed.items() if v or isinstance(v, dict)}
         assert tally.digest() == digests.of_values(source, summed)
+
+
+def test_a_tally_refuses_a_digest_once_kept_and_raw_counts_were_mixed():
+    from civicpulse.assessment.counts import _Tally
+    from civicpulse.assessment.stored import decode_into
+
+    tally = _Tally("interactions")
+    counts = lib.InteractionCounts(n=3, rated=1)
+    decode_into(tally, encode(counts), digests.to_bytes(digests.of_counts("interactions", counts)))
+    assert tally.digest() == digests.of_counts("interactions", counts)
+    tally.add("n", 1)
+    with pytest.raises(RuntimeError, match="mixed"):
+        tally.digest()
+    # Counted from the raw tables only: no kept digest, the fingerprint hashes the counts.
+    raw = _Tally("interactions")
+    raw.add("n", 3)
+    assert raw.digest() is None
