@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from civicpulse.assessment import digests, stored
 from civicpulse.assessment import indicators as lib
-from civicpulse.assessment.facts import _aware_day_end
+from civicpulse.assessment.facts import UnitResolver, _aware_day_end
 from civicpulse.core.workdays import local_date
 
 SOURCES = ("cases", "evaluations", "interactions", "rectifications", "tickets")
@@ -538,7 +538,9 @@ def count(
     if months and stored.holds(months, cutoff):
         folder = _Folder(resolve)
         settled = stored.with_rectifications(months)
-        valid = stored.load(months, folder.tally, rectifications=settled)
+        # A unit scheme's resolver has a key: months kept folded by the same mapping are read as they are.
+        fold = (resolve.key(), folder.tally_of) if isinstance(resolve, UnitResolver) else None
+        valid = stored.load(months, folder.tally, rectifications=settled, fold=fold)
         if not settled:
             _rectifications(folder, {**params, "cutoff_at": cutoff}, by_staff)
         rates = lib.channel_good_rates_of([lib.EvaluationCounts(valid=valid)])

@@ -15,6 +15,7 @@ the first answer and last callback of a rectification order (a reopened order ov
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -76,37 +77,47 @@ def period_kind_of(label: str) -> str:
     return "year"
 
 
-def unit_resolver(subject_ids: Iterable[int]) -> Callable[[int | None], int | None]:
+class UnitResolver:
     """Maps any unit to the assessed unit answerable for it: itself, its nearest assessed ancestor (a section
     answers through its department), or for a window the department it serves."""
-    subjects = set(subject_ids)
-    rows = {
-        pk: (path, kind, serving)
-        # Unordered: the units' default order (by path) is a sort of the whole tree a dict does not need.
-        for pk, path, kind, serving in OrgUnit.objects.order_by().values_list(
-            "pk", "path", "kind", "serving_unit_id"
-        )
-    }
-    cache: dict[int, int | None] = {}
 
-    def resolve(unit_id: int | None) -> int | None:
-        if unit_id is None or unit_id not in rows:
+    def __init__(self, subject_ids: Iterable[int]) -> None:
+        self.subjects = set(subject_ids)
+        self.rows = {
+            pk: (path, kind, serving)
+            # Unordered: the units' default order (by path) is a sort of the whole tree a dict does not need.
+            for pk, path, kind, serving in OrgUnit.objects.order_by().values_list(
+                "pk", "path", "kind", "serving_unit_id"
+            )
+        }
+        self.cache: dict[int, int | None] = {}
+
+    def __call__(self, unit_id: int | None) -> int | None:
+        if unit_id is None or unit_id not in self.rows:
             return None
-        if unit_id in cache:
-            return cache[unit_id]
-        path, kind, serving = rows[unit_id]
+        if unit_id in self.cache:
+            return self.cache[unit_id]
+        path, kind, serving = self.rows[unit_id]
         found: int | None = None
-        if kind == UnitKind.WINDOW and serving is not None and serving in subjects:
+        if kind == UnitKind.WINDOW and serving is not None and serving in self.subjects:
             found = serving
         else:
             for ancestor in reversed([int(p) for p in path.strip("/").split("/") if p]):
-                if ancestor in subjects:
+                if ancestor in self.subjects:
                     found = ancestor
                     break
-        cache[unit_id] = found
+        self.cache[unit_id] = found
         return found
 
-    return resolve
+    def key(self) -> str:
+        """A fingerprint of the whole mapping, every unit to its subject: equal keys, equal folds. Counts
+        kept folded by one mapping (stored.py) serve a run whose resolver has the same key."""
+        text = "\n".join(f"{unit_id}:{self(unit_id)}" for unit_id in sorted(self.rows))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def unit_resolver(subject_ids: Iterable[int]) -> UnitResolver:
+    return UnitResolver(subject_ids)
 
 
 @dataclass

@@ -385,6 +385,9 @@ class StoredMonth(models.Model):
     # What the case-mix adjustment expects of a case of each service in a period starting with this month
     # (facts.expected_days_before), as of the cut-off.
     expected_days = models.JSONField(default=dict)
+    # The keys of the unit mappings (facts.UnitResolver.key) its counts are also kept folded by: those of
+    # the published unit schemes when the month was kept (StoredCounts.fold).
+    folds = models.JSONField(default=list)
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m}"
@@ -397,6 +400,9 @@ class StoredCounts(models.Model):
     month = models.DateField()
     # 1: the month's own counts; 3 or 12: a quarter's or a year's, folded from its months (StoredSpan).
     months = models.PositiveSmallIntegerField(default=1)
+    # "": counts per unit as the records name it; else the key of the unit mapping they were folded by,
+    # `unit_id` then being the assessed unit (a month's rows only, written with the month's own).
+    fold = models.CharField(max_length=64, blank=True, default="")
     unit_id = models.IntegerField()
     source = models.CharField(max_length=16)
     data = models.JSONField()
@@ -406,7 +412,7 @@ class StoredCounts(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["month", "months", "unit_id", "source"], name="stored_counts_once"
+                fields=["month", "months", "fold", "unit_id", "source"], name="stored_counts_once"
             ),
         ]
 

@@ -208,6 +208,9 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
             for unit_id, counts in counted.by_subject[source].items()
         ]
         StoredCounts.objects.bulk_create(rows, batch_size=2000)
+        folds = _unit_mappings()
+        for key, resolve in folds.items():
+            StoredCounts.objects.bulk_create(_folded(month, key, resolve, rows), batch_size=2000)
         StoredMonth.objects.update_or_create(
             month=month,
             defaults={
@@ -215,11 +218,62 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
                 "seconds": time.perf_counter() - began,
                 "with_rectifications": settled,
                 "expected_days": expected_days_before(month, cutoff),
+                "folds": sorted(folds),
             },
         )
     for first, length in spans_of(month):
         fold_span(first, length)
     return True
+
+
+def _unit_mappings() -> dict[str, Callable[[int | None], int | None]]:
+    """The unit mappings of the published unit schemes, by key: a month is kept folded by each as well, so
+    that the routine run of a scheme reads a row per assessed unit and source, not one per unit its
+    records name (a department's sections, the windows serving it)."""
+    from civicpulse.assessment import services
+    from civicpulse.assessment.enums import SchemeStatus, Subject
+    from civicpulse.assessment.facts import unit_resolver
+    from civicpulse.assessment.models import SchemeVersion
+    from civicpulse.core.errors import ValidationFailed
+
+    found: dict[str, Callable[[int | None], int | None]] = {}
+    published = SchemeVersion.objects.filter(status=SchemeStatus.PUBLISHED, scheme__subject=Subject.UNIT)
+    for version in published.select_related("scheme"):
+        try:
+            groups = list(services.weight_tables(version))
+        except ValidationFailed:
+            continue  # a run of it fails the same way
+        resolver = unit_resolver(member.id for member in services._members(version, groups))
+        found.setdefault(resolver.key(), resolver)
+    return found
+
+
+def _folded(
+    month: dt.date, key: str, resolve: Callable[[int | None], int | None], rows: list[Any]
+) -> list[Any]:
+    """A month's kept rows (per unit as the records name it) folded into assessed units by `resolve`, as a
+    run folds them: the same counts and, summed from the rows', the same digests."""
+    from civicpulse.assessment.counts import _Folder
+    from civicpulse.assessment.models import StoredCounts
+
+    folder = _Folder(resolve)
+    for row in rows:
+        tally = folder.tally(row.source, row.unit_id)
+        if tally is not None:
+            decode_into(tally, row.data, row.digest)
+    summed = folder.digests()
+    return [
+        StoredCounts(
+            month=month,
+            fold=key,
+            unit_id=subject,
+            source=source,
+            data=encode(counts),
+            digest=digests.to_bytes(summed[source][subject]),
+        )
+        for source, by_subject in folder.result().items()
+        for subject, counts in by_subject.items()
+    ]
 
 
 # The periods folded ahead: a quarter and a year (a month is its own row).
@@ -357,14 +411,30 @@ def holds(months: list[dt.date], cutoff: dt.datetime) -> bool:
 
 
 def load(
-    months: list[dt.date], tally_of: Callable[[str, int], Any], *, rectifications: bool
+    months: list[dt.date],
+    tally_of: Callable[[str, int], Any],
+    *,
+    rectifications: bool,
+    fold: tuple[str, Callable[[str, int], Any]] | None = None,
 ) -> dict[tuple[str, str], int]:
     """Add the kept counts of `months` to the run's tallies (`tally_of(source, raw unit)` answers the tally of
     the subject the unit folds into, or None), the rectification orders' only if `rectifications` (every
     month kept them; otherwise the run counts the orders itself); answers the valid evaluations per
     (channel, grade) of the units that fold into a subject: the reference of the channel-mix adjustment.
-    A quarter or a year folded from the same versions of its months is read as one row per unit."""
-    return _load_rows(months, _span(months, rectifications), tally_of, rectifications=rectifications)
+    A quarter or a year folded from the same versions of its months is read as one row per unit. Else,
+    with `fold` (the key of the run's unit mapping and the tally of a subject), months kept folded by
+    that same mapping are read as one row per assessed unit."""
+    span = _span(months, rectifications)
+    if span is None and fold is not None and _folded_by(months, fold[0]):
+        return _load_rows(months, None, fold[1], rectifications=rectifications, fold=fold[0])
+    return _load_rows(months, span, tally_of, rectifications=rectifications)
+
+
+def _folded_by(months: list[dt.date], key: str) -> bool:
+    from civicpulse.assessment.models import StoredMonth
+
+    kept = StoredMonth.objects.filter(month__in=months).values_list("folds", flat=True)
+    return len(kept) == len(months) and all(key in folds for folds in kept)
 
 
 def _span(months: list[dt.date], rectifications: bool) -> tuple[dt.date, int] | None:
@@ -384,14 +454,15 @@ def _load_rows(
     tally_of: Callable[[str, int], Any],
     *,
     rectifications: bool,
+    fold: str = "",
 ) -> dict[tuple[str, str], int]:
     from civicpulse.assessment.models import StoredCounts
 
     reference: dict[tuple[str, str], int] = {}
     if span is None:
-        kept = StoredCounts.objects.filter(month__in=months, months=1)
+        kept = StoredCounts.objects.filter(month__in=months, months=1, fold=fold)
     else:
-        kept = StoredCounts.objects.filter(month=span[0], months=span[1])
+        kept = StoredCounts.objects.filter(month=span[0], months=span[1], fold="")
     if not rectifications:
         kept = kept.exclude(source="rectifications")
     # A plain cursor: the ORM's converters would cost more than the rows; JSON arrives as text on both

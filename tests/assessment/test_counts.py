@@ -146,9 +146,11 @@ def test_counts_kept_per_month_give_a_run_the_same_counts_as_the_raw_tables(demo
     assert kept.by_subject["rectifications"] == raw.by_subject["rectifications"]
     # The case-mix reference was kept with the period's first month.
     assert stored.expected_days(start, builder.DEMO_NOW) == expected_days_before(start, builder.DEMO_NOW)
-    # A whole quarter is read folded, one row per unit and source, not month by month.
+    # A whole quarter is read folded, one row per unit and source, not month by month; a month, folded by
+    # the scheme's own unit mapping when it was kept.
     folded = stored._span(months, stored.with_rectifications(months))
     assert folded == ((start, 3) if period == "2026-Q1" else None)
+    assert stored._folded_by(months, resolve.key())
 
 
 def test_a_quarter_is_folded_again_when_one_of_its_months_is_kept_again(demo):
@@ -236,4 +238,34 @@ def test_every_kept_row_carries_the_digest_of_its_counts_and_the_migration_write
         migration.forget_kept_counts(apps, None)
         assert not StoredCounts.objects.exists()
         assert not stored.holds([dt.date(2026, 3, 1)], builder.DEMO_NOW)
+        transaction.set_rollback(True)
+
+
+def test_a_month_kept_folded_by_another_unit_mapping_is_read_unit_by_unit(demo):
+    from civicpulse.accounts.enums import UnitKind
+    from civicpulse.accounts.models import OrgUnit
+
+    march = [dt.date(2026, 3, 1)]
+    with transaction.atomic():
+        resolve, members = _unit_scheme()
+        assert stored._folded_by(march, resolve.key())
+        # A window now serves another department: the scheme's mapping is no longer the one March was
+        # kept folded by, so the run folds March's rows per unit itself, with the mapping of today.
+        window = OrgUnit.objects.filter(kind=UnitKind.WINDOW, serving_unit__isnull=False).first()
+        assert window is not None
+        other = OrgUnit.objects.filter(pk__in=members).exclude(pk=window.serving_unit_id).first()
+        OrgUnit.objects.filter(pk=window.pk).update(serving_unit=other)
+        moved, _members_again = _unit_scheme()
+        assert moved.key() != resolve.key()
+        assert not stored._folded_by(march, moved.key())
+        kwargs = {
+            "start": march[0],
+            "end": dt.date(2026, 3, 31),
+            "cutoff": builder.DEMO_NOW,
+            "resolve": moved,
+        }
+        kept = count(**kwargs, by_staff=False, members=members)
+        raw = count(**kwargs, by_staff=False, members=members, use_stored=False)
+        assert kept.by_subject == raw.by_subject
+        assert list(kept.fingerprint()) == list(raw.fingerprint())
         transaction.set_rollback(True)
