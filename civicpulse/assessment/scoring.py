@@ -74,7 +74,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 from types import MappingProxyType
@@ -612,7 +612,9 @@ def _with_ranks(results: list[SubjectScore]) -> list[SubjectScore]:
             ranks[subject_id] = ranks[previous]
         else:
             ranks[subject_id] = position
-    return [replace(result, rank=ranks.get(result.id)) for result in results]
+    # The fields as they are but the rank: what `replace` does, without its look at every field's
+    # definition, which cost more than the scoring itself for a province's peer groups.
+    return [SubjectScore(**{**result.__dict__, "rank": ranks.get(result.id)}) for result in results]
 
 
 # --- Funnel plots -----------------------------------------------------------------------------------------
@@ -647,7 +649,10 @@ def funnel_outliers(points: Sequence[tuple[int, int, int]]) -> dict[int, FunnelC
     classes: dict[int, FunnelClass] = {}
     for subject_id, successes, n in sorted(points):
         rate = successes / n
-        lo2, hi2, lo3, hi3 = funnel_limits(p0, n)
+        # funnel_limits' bounds before clipping to [0, 1]: a rate is never above 1 or below 0, so it falls
+        # on the same side of a clipped bound as of the unclipped one.
+        sd = math.sqrt(p0 * (1 - p0) / n)
+        lo2, hi2, lo3, hi3 = p0 - 2 * sd, p0 + 2 * sd, p0 - 3 * sd, p0 + 3 * sd
         if rate > hi3:
             classes[subject_id] = "high3"
         elif rate > hi2:

@@ -1062,3 +1062,32 @@ def test_the_quota_is_never_exceeded_and_outstanding_goes_to_the_best(finals, qu
     others = [s.final for s in graded if grades[s.id] != OUT]
     if outstanding and others:
         assert min(outstanding) > max(others)
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 400), st.integers(0, 400)).map(lambda t: (min(t), max(t))),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_funnel_outliers_class_each_rate_against_the_clipped_limits(samples):
+    points = [(i, successes, n) for i, (successes, n) in enumerate(samples) if n > 0]
+    if not points:
+        return
+    p0 = sum(s for _i, s, _n in points) / sum(n for _i, _s, n in points)
+    expected = {}
+    for subject_id, successes, n in points:
+        rate, (lo2, hi2, lo3, hi3) = successes / n, funnel_limits(p0, n)
+        expected[subject_id] = (
+            "high3"
+            if rate > hi3
+            else "high2"
+            if rate > hi2
+            else "low3"
+            if rate < lo3
+            else "low2"
+            if rate < lo2
+            else "in"
+        )
+    assert funnel_outliers(points) == expected
