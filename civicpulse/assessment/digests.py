@@ -60,4 +60,4 @@ def to_bytes(digest: int) -> bytes:
 
 
 def from_bytes(data: bytes | memoryview) -> int:
-    return int.from_bytes(bytes(data), "big")
+    return int.from_bytes(data, "big")

@@ -117,7 +117,7 @@ def decoded(data: dict[str, Any]) -> dict[str, Any]:
 def decode_into(tally: Any, data: dict[str, Any], digest: bytes | memoryview) -> None:
     """Add stored counts and their digest to a tally being summed (counts._Tally)."""
     # Summed unreduced (the tally reduces it modulo 2**1024 once, in digest()).
-    tally.kept = (tally.kept or 0) + int.from_bytes(digest, "big")
+    tally.kept = (tally.kept or 0) + digests.from_bytes(digest)
     values = tally.values
     for name, value in data.items():
         if isinstance(value, dict):
@@ -254,24 +254,33 @@ def _folded(
     """A month's kept rows (per unit as the records name it) folded into assessed units by `resolve`, as a
     run folds them: the same counts and, summed from the rows', the same digests."""
     from civicpulse.assessment.counts import _Folder
-    from civicpulse.assessment.models import StoredCounts
 
     folder = _Folder(resolve)
     for row in rows:
         tally = folder.tally(row.source, row.unit_id)
         if tally is not None:
             decode_into(tally, row.data, row.digest)
+    return _kept_rows(folder, month=month, fold=key)
+
+
+def _kept_rows(folder: Any, *, month: dt.date, months: int = 1, fold: str = "", skip: str = "") -> list[Any]:
+    """StoredCounts rows of a folder's tallies (counts._Folder) summed from kept rows, each with the sum of
+    their digests; none of the source `skip`."""
+    from civicpulse.assessment.models import StoredCounts
+
     summed = folder.digests()
     return [
         StoredCounts(
             month=month,
-            fold=key,
+            months=months,
+            fold=fold,
             unit_id=subject,
             source=source,
             data=encode(counts),
             digest=digests.to_bytes(summed[source][subject]),
         )
         for source, by_subject in folder.result().items()
+        if source != skip
         for subject, counts in by_subject.items()
     ]
 
@@ -319,20 +328,7 @@ def fold_span(first: dt.date, length: int) -> bool:
         folder = _Folder(lambda pk: pk)
         settled = with_rectifications(months)
         _load_rows(months, None, folder.tally, rectifications=settled)
-        summed = folder.digests()
-        rows = [
-            StoredCounts(
-                month=first,
-                months=length,
-                unit_id=unit_id,
-                source=source,
-                data=encode(counts),
-                digest=digests.to_bytes(summed[source][unit_id]),
-            )
-            for source, by_unit in folder.result().items()
-            for unit_id, counts in by_unit.items()
-            if source != "rectifications" or settled
-        ]
+        rows = _kept_rows(folder, month=first, months=length, skip="" if settled else "rectifications")
         StoredCounts.objects.bulk_create(rows, batch_size=2000)
         StoredSpan.objects.create(
             first=first,
