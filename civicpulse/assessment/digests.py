@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
+from civicpulse.assessment import indicators as lib
+
 # Bumped whenever what a digest covers or how it is written changes: digests of different formats are not
 # comparable (Run.digest_format). 1: every count written out in order (before 2026-11); 2: this module.
 FORMAT = 2
@@ -48,7 +50,7 @@ def of_values(source: str, values: Mapping[str, Any]) -> int:
 
 def of_counts(source: str, counts: Any) -> int:
     """The digest of a counts dataclass of indicators.py."""
-    return of_values(source, vars(counts))
+    return of_values(source, lib.fields_of(counts))
 
 
 def add(*digests: int) -> int:

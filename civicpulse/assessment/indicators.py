@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from functools import partial
 from itertools import chain, repeat
+from operator import attrgetter
 from typing import Any, TypeVar
 
 Z_95 = 1.959963984540054
@@ -205,7 +206,10 @@ class TicketFact:
 # --- Results --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, kw_only=True)
+# IndicatorValue and the counts types further down are built tens of thousands of times in a province's
+# run, so they are plain slotted dataclasses: a frozen one's __init__ sets each field through
+# object.__setattr__, three times the cost. Nothing changes them once built.
+@dataclass(kw_only=True, slots=True)
 class IndicatorValue:
     """One computed indicator.
 
@@ -720,19 +724,19 @@ def wait_within_target_rate(
 # can move the last bit of a stored value.
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class EvaluationCounts:
     # Valid evaluations per (channel, grade).
     valid: Mapping[tuple[str, str], int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class InteractionCounts:
     n: int = 0
     rated: int = 0
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class RectificationCounts:
     contacted: int = 0
     contacted_on_time: int = 0
@@ -742,7 +746,7 @@ class RectificationCounts:
     callbacks_satisfied: int = 0
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class CaseCounts:
     n: int = 0
     immediate: int = 0
@@ -759,13 +763,21 @@ class CaseCounts:
     speeds: Mapping[tuple[str, int, int], int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True, slots=True)
 class TicketCounts:
     # Wait in minutes -> tickets called after that wait.
     waits: Mapping[float, int] = field(default_factory=dict)
 
 
 Counts = EvaluationCounts | InteractionCounts | RectificationCounts | CaseCounts | TicketCounts
+
+
+def fields_of(counts: Counts) -> dict[str, Any]:
+    """A counts dataclass as field -> count or histogram, in the order of its fields (they have slots, so no
+    `vars`)."""
+    return {f.name: getattr(counts, f.name) for f in fields(counts)}
+
+
 COUNTS_OF: dict[str, type[Counts]] = {
     "evaluations": EvaluationCounts,
     "interactions": InteractionCounts,
@@ -904,54 +916,88 @@ def _adjusted_speed_from(c: CaseCounts, expected: Mapping[str, float], min_sampl
     )
 
 
-def _from_counts(code: str, c: Any, reference: Any, min_sample: int) -> IndicatorValue:
-    # One branch per indicator, in the order of the definitions above; the facts' functions are the
-    # specification, and tests/assessment/test_indicators.py checks both agree on any facts.
-    rate = partial(rate_value, code, min_sample=min_sample)
-    if code in ("good_review_rate", "bad_review_rate"):
-        n, good, bad = _good_from(c)
-        return rate(good if code == "good_review_rate" else bad, n)
-    if code == "good_review_rate_adjusted":
-        return _adjusted_good_from(c, reference, min_sample)
-    if code == "active_evaluation_rate":
-        return rate(c.rated, c.n)
-    if code == "non_evaluation_rate":
-        return rate(c.n - c.rated, c.n)
-    if code == "contact_on_time_rate":
-        return rate(c.contacted_on_time, c.contacted)
-    if code == "rectification_rate":
-        return rate(c.rectified_on_time, c.rectified)
-    if code == "rectification_satisfaction_rate":
-        return rate(c.callbacks_satisfied, c.callbacks)
-    if code == "on_time_completion_rate":
-        return rate(c.timed_within_promised, c.timed)
-    if code == "time_compression":
-        n = sum(c.limits.values())
-        total = exact_sum((promised / statutory, count) for (promised, statutory), count in c.limits.items())
-        return mean_value(code, total, n, min_sample=min_sample)
-    if code == "speed":
-        return _speed_from(c, min_sample)
-    if code == "speed_adjusted":
-        return _adjusted_speed_from(c, reference, min_sample)
-    if code == "immediate_share":
-        return rate(c.immediate, c.n)
-    if code == "run_at_most_once_rate":
-        return rate(c.ended_at_most_once, c.ended)
-    if code == "zero_visit_rate":
-        return rate(c.ended_zero_visits, c.ended)
-    if code == "digital_take_up":
-        return rate(c.completed_online, c.completed)
-    if code == "completion_rate":
-        return rate(c.completed, c.ended)
+_FromCounts = Callable[[Any, Any, int], IndicatorValue]
+
+
+def _rate_of(code: str, hits: Callable[[Any], int], of: Callable[[Any], int]) -> _FromCounts:
+    def compute(c: Any, _reference: Any, min_sample: int) -> IndicatorValue:
+        return rate_value(code, hits(c), of(c), min_sample=min_sample)
+
+    return compute
+
+
+def _counted(name: str) -> Callable[[Any], int]:
+    return attrgetter(name)
+
+
+def _time_compression_from(c: CaseCounts, _reference: Any, min_sample: int) -> IndicatorValue:
+    n = sum(c.limits.values())
+    total = exact_sum((promised / statutory, count) for (promised, statutory), count in c.limits.items())
+    return mean_value("time_compression", total, n, min_sample=min_sample)
+
+
+def _mean_wait_from(c: TicketCounts, _reference: Any, min_sample: int) -> IndicatorValue:
     # Only the 90th percentile needs the waits in order: fsum is exact in any order.
-    if code == "mean_wait":
-        return mean_value(code, exact_sum(c.waits.items()), sum(c.waits.values()), min_sample=min_sample)
-    if code == "p90_wait":
-        return _p90_from(c, min_sample)
-    if code == "wait_within_target_rate":
-        within = sum(count for wait, count in c.waits.items() if wait <= reference)
-        return rate(within, sum(c.waits.values()))
-    raise ValueError(f"unknown indicator {code!r}")
+    return mean_value("mean_wait", exact_sum(c.waits.items()), sum(c.waits.values()), min_sample=min_sample)
+
+
+def _within_target_from(c: TicketCounts, target: float, min_sample: int) -> IndicatorValue:
+    within = sum(count for wait, count in c.waits.items() if wait <= target)
+    return rate_value("wait_within_target_rate", within, sum(c.waits.values()), min_sample=min_sample)
+
+
+# One entry per indicator, in the order of the definitions above; the facts' functions are the
+# specification, and tests/assessment/test_indicators.py checks both agree on any facts.
+_FROM_COUNTS: dict[str, _FromCounts] = {
+    "good_review_rate": _rate_of("good_review_rate", lambda c: _good_from(c)[1], lambda c: _good_from(c)[0]),
+    "bad_review_rate": _rate_of("bad_review_rate", lambda c: _good_from(c)[2], lambda c: _good_from(c)[0]),
+    "good_review_rate_adjusted": lambda c, rates, m: _adjusted_good_from(c, rates, m),
+    "active_evaluation_rate": _rate_of("active_evaluation_rate", _counted("rated"), _counted("n")),
+    "non_evaluation_rate": _rate_of("non_evaluation_rate", lambda c: c.n - c.rated, _counted("n")),
+    "contact_on_time_rate": _rate_of(
+        "contact_on_time_rate", _counted("contacted_on_time"), _counted("contacted")
+    ),
+    "rectification_rate": _rate_of(
+        "rectification_rate", _counted("rectified_on_time"), _counted("rectified")
+    ),
+    "rectification_satisfaction_rate": _rate_of(
+        "rectification_satisfaction_rate", _counted("callbacks_satisfied"), _counted("callbacks")
+    ),
+    "on_time_completion_rate": _rate_of(
+        "on_time_completion_rate", _counted("timed_within_promised"), _counted("timed")
+    ),
+    "time_compression": _time_compression_from,
+    "speed": lambda c, _reference, m: _speed_from(c, m),
+    "speed_adjusted": lambda c, expected, m: _adjusted_speed_from(c, expected, m),
+    "immediate_share": _rate_of("immediate_share", _counted("immediate"), _counted("n")),
+    "run_at_most_once_rate": _rate_of(
+        "run_at_most_once_rate", _counted("ended_at_most_once"), _counted("ended")
+    ),
+    "zero_visit_rate": _rate_of("zero_visit_rate", _counted("ended_zero_visits"), _counted("ended")),
+    "digital_take_up": _rate_of("digital_take_up", _counted("completed_online"), _counted("completed")),
+    "completion_rate": _rate_of("completion_rate", _counted("completed"), _counted("ended")),
+    "mean_wait": _mean_wait_from,
+    "p90_wait": lambda c, _reference, m: _p90_from(c, m),
+    "wait_within_target_rate": _within_target_from,
+}
+
+
+def measurer(
+    code: str, reference: Any = None, *, min_sample: int | None = None
+) -> Callable[[Counts], IndicatorValue]:
+    """`from_counts` for one indicator and reference, checked once, to apply to many subjects' counts."""
+    indicator = INDICATORS[code]
+    if indicator.needs and reference is None:
+        raise ValueError(f"{code} needs {indicator.needs}")
+    kind, compute = COUNTS_OF[indicator.source], _FROM_COUNTS[code]
+    sample = indicator.min_sample if min_sample is None else min_sample
+
+    def measure(counts: Counts) -> IndicatorValue:
+        if not isinstance(counts, kind):
+            raise TypeError(f"{code} counts {indicator.source}, not {type(counts).__name__}")
+        return compute(counts, reference, sample)
+
+    return measure
 
 
 def from_counts(
@@ -959,9 +1005,4 @@ def from_counts(
 ) -> IndicatorValue:
     """Indicator `code` computed from one subject's counts of its source (no record ids: the facts'
     functions give those); `reference` is what the indicator `needs`, as for `Indicator.compute`."""
-    indicator = INDICATORS[code]
-    if not isinstance(counts, COUNTS_OF[indicator.source]):
-        raise TypeError(f"{code} counts {indicator.source}, not {type(counts).__name__}")
-    if indicator.needs and reference is None:
-        raise ValueError(f"{code} needs {indicator.needs}")
-    return _from_counts(code, counts, reference, indicator.min_sample if min_sample is None else min_sample)
+    return measurer(code, reference, min_sample=min_sample)(counts)

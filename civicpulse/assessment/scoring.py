@@ -309,7 +309,10 @@ def validate_weights(table: WeightTable) -> list[str]:
 # --- Inputs -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+# Measured, IndicatorPoints and SubjectScore are built once per value of a run, tens of thousands of times
+# in a province's: plain slotted dataclasses, as a frozen one's __init__ costs three times as much. Only
+# _with_ranks changes one (its rank) before score_group returns it.
+@dataclass(slots=True)
 class Measured:
     """One indicator for one subject, as the indicator library measured it; `successes` only for rates."""
 
@@ -369,7 +372,7 @@ class BonusCaps:
 # --- Results ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class IndicatorPoints:
     indicator: str
     weight: float  # as in the table
@@ -382,7 +385,7 @@ class IndicatorPoints:
     points: float
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class SubjectScore:
     id: int
     group: str
@@ -612,9 +615,9 @@ def _with_ranks(results: list[SubjectScore]) -> list[SubjectScore]:
             ranks[subject_id] = ranks[previous]
         else:
             ranks[subject_id] = position
-    # The fields as they are but the rank: what `replace` does, without its look at every field's
-    # definition, which cost more than the scoring itself for a province's peer groups.
-    return [SubjectScore(**{**result.__dict__, "rank": ranks.get(result.id)}) for result in results]
+    for result in results:
+        result.rank = ranks.get(result.id)
+    return results
 
 
 # --- Funnel plots -----------------------------------------------------------------------------------------

@@ -153,14 +153,16 @@ def _measure(
         "channel_rates": counted.channel_rates,
         "wait_target_minutes": counts.wait_target_minutes(),
     }
-    measured: dict[int, dict[str, lib.IndicatorValue]] = {}
-    for subject_id in subject_ids:
-        measured[subject_id] = {}
-        for code, min_sample in sorted(samples.items()):
-            indicator = lib.INDICATORS[code]
-            found = counted.by_subject[indicator.source].get(subject_id) or lib.COUNTS_OF[indicator.source]()
-            reference = references[indicator.needs] if indicator.needs else None
-            measured[subject_id][code] = lib.from_counts(code, found, reference, min_sample=min_sample)
+    measured: dict[int, dict[str, lib.IndicatorValue]] = {subject_id: {} for subject_id in subject_ids}
+    for code, min_sample in sorted(samples.items()):
+        indicator = lib.INDICATORS[code]
+        found = counted.by_subject[indicator.source]
+        none = lib.COUNTS_OF[indicator.source]()
+        measure = lib.measurer(
+            code, references[indicator.needs] if indicator.needs else None, min_sample=min_sample
+        )
+        for subject_id in subject_ids:
+            measured[subject_id][code] = measure(found.get(subject_id, none))
     return measured
 
 
@@ -322,7 +324,11 @@ def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterabl
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: psycopg would spend longer splitting a 14,000-parameter statement than storing it.
-            with cursor.cursor.copy(f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN") as copy:
+            # Binary: the server then parses no numbers from text, a third of the COPY's time.
+            types = [str(meta.get_field(name).db_type(connection)).split("(")[0] for name in fields]
+            sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
+            with cursor.cursor.copy(sql) as copy:
+                copy.set_types(types)
                 for row in pending:
                     copy.write_row(row)
             return
@@ -395,6 +401,7 @@ def run_compute(
     caps = scoring.BonusCaps(bonus_cap=version.bonus_cap, penalty_cap=version.penalty_cap)
     quota = float(version.quota)
     approved = float(version.quota_approved) if version.quota_approved is not None else None
+    rates = {code for code, indicator in lib.INDICATORS.items() if indicator.kind == "rate"}
     done = 0
     for group, table in sorted(tables.items()):
         group_members = [m for m in members if m.group == group]
@@ -407,10 +414,7 @@ def run_compute(
                 probation=m.probation,
                 values={
                     code: scoring.Measured(
-                        value=v.value,
-                        n=v.n,
-                        successes=int(v.numerator) if lib.INDICATORS[code].kind == "rate" else None,
-                        insufficient=v.insufficient,
+                        v.value, v.n, int(v.numerator) if code in rates else None, v.insufficient
                     )
                     for code, v in measured[m.id].items()
                 },

@@ -66,7 +66,7 @@ def whole_months(start: dt.date, end: dt.date) -> list[dt.date] | None:
 
 def encode(counts: lib.Counts) -> dict[str, Any]:
     data: dict[str, Any] = {}
-    for name, value in vars(counts).items():
+    for name, value in lib.fields_of(counts).items():
         if isinstance(value, dict):
             data[name] = _pack(value) if name in _PACKED else _columns(value, name in _TUPLE_KEYS)
         elif value:

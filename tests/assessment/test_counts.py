@@ -99,7 +99,7 @@ def test_the_comparison_notices_a_count_read_differently(demo):
     counted, tallied = _both(SCHEME, "2026-Q1", None)
     subject, counts = next(iter(sorted(tallied["cases"].items())))
     tallied["cases"][subject] = lib.CaseCounts(
-        **{**vars(counts), "ended_zero_visits": counts.ended_zero_visits + 1}
+        **{**lib.fields_of(counts), "ended_zero_visits": counts.ended_zero_visits + 1}
     )
     assert counted.by_subject["cases"] != tallied["cases"]
 

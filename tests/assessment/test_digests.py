@@ -52,7 +52,7 @@ def _merged(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 @given(cases, cases)
 def test_the_digest_of_summed_counts_is_the_sum_of_their_digests(a, b):
-    summed = _merged(vars(a), vars(b))
+    summed = _merged(lib.fields_of(a), lib.fields_of(b))
     assert digests.of_values("cases", summed) == digests.add(
         digests.of_counts("cases", a), digests.of_counts("cases", b)
     )
@@ -70,7 +70,7 @@ def test_waits_add_up_too_and_the_order_of_a_histogram_does_not_matter(a, b):
 
 @given(cases, st.sampled_from(["n", "ended", "timed"]), st.integers(1, 1000))
 def test_changing_any_count_changes_the_digest(counts, name, more):
-    values = vars(counts)
+    values = lib.fields_of(counts)
     changed = {**values, name: values[name] + more}
     assert digests.of_values("cases", changed) != digests.of_values("cases", values)
 
@@ -89,7 +89,9 @@ def test_moving_a_count_to_another_key_changes_the_digest(histogram):
 def test_counts_kept_as_json_read_back_as_they_were_and_hash_alike(counts, histogram):
     # A kept row's digest is written from the counts; a migration recomputes it from the JSON.
     # Counts of zero are left out; histograms are kept even when empty.
-    assert decoded(encode(counts)) == {k: v for k, v in vars(counts).items() if v or isinstance(v, dict)}
+    assert decoded(encode(counts)) == {
+        k: v for k, v in lib.fields_of(counts).items() if v or isinstance(v, dict)
+    }
     assert digests.of_values("cases", decoded(encode(counts))) == digests.of_counts("cases", counts)
     tickets = lib.TicketCounts(waits=histogram)
     # Waits are packed as float64 arrays: every float comes back to the bit.
@@ -134,7 +136,7 @@ def test_kept_rows_fold_into_a_tally_as_their_sum_with_the_sum_of_their_digests(
         tally = _Tally(source)
         for counts in rows:
             decode_into(tally, encode(counts), digests.to_bytes(digests.of_counts(source, counts)))
-        summed = _merged(vars(rows[0]), vars(rows[1]))
+        summed = _merged(lib.fields_of(rows[0]), lib.fields_of(rows[1]))
         # Counts of zero are not kept; an empty histogram is.
         assert tally.values == {k: v for k, v in summed.items() if v or isinstance(v, dict)}
         assert tally.digest() == digests.of_values(source, summed)
