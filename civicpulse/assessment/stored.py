@@ -20,8 +20,10 @@ import sys
 import time
 from array import array
 from base64 import b64decode, b64encode
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import fields
+from itertools import islice
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Q
@@ -31,6 +33,9 @@ from civicpulse.assessment import digests
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment.facts import expected_days_before
 from civicpulse.core import collector
+
+if TYPE_CHECKING:
+    from civicpulse.assessment.models import StoredSpan
 
 # What a stored month holds; its rectifications only once every order of the month is past its deadlines.
 STORED_SOURCES = ("cases", "evaluations", "interactions", "tickets")
@@ -42,6 +47,7 @@ _TUPLE_KEYS = {"valid", "limits", "speeds"}
 # a run (bench/assessment_bench.py). Tuple keys keep a JSON list per part of the key; waits keep float64
 # keys and int64 counts as little-endian arrays in base64, read without parsing a number.
 _PACKED = {"waits"}
+_HISTOGRAMS = _TUPLE_KEYS | _PACKED
 
 
 def first_of_month(day: dt.date) -> dt.date:
@@ -68,21 +74,42 @@ def encode(counts: lib.Counts) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for name, value in lib.fields_of(counts).items():
         if isinstance(value, dict):
-            data[name] = _pack(value) if name in _PACKED else _columns(value, name in _TUPLE_KEYS)
+            data[name] = _histogram(name, [value])
         elif value:
             data[name] = value
     return data
 
 
-def _columns(histogram: dict[Any, int], tuple_keys: bool) -> dict[str, list[Any]]:
-    keys = sorted(histogram, key=repr)
-    parts = [list(part) for part in zip(*keys, strict=True)] if tuple_keys else [keys]
-    return {"columns": parts, "counts": [histogram[k] for k in keys]}
+def encode_fold(source: str, by_subject: Mapping[int, lib.Counts], summed: Mapping[int, int]) -> str:
+    """A source's counts of many subjects as one JSON text (StoredFold.data): the subject ids, their digests,
+    and each field as a column over the subjects, a histogram's pairs subject after subject with each
+    subject's number of pairs."""
+    subjects = sorted(by_subject)
+    data: dict[str, Any] = {
+        "subjects": subjects,
+        "digests": b64encode(b"".join(digests.to_bytes(summed[s]) for s in subjects)).decode("ascii"),
+    }
+    for f in fields(lib.COUNTS_OF[source]):
+        values = [getattr(by_subject[s], f.name) for s in subjects]
+        if f.name in _HISTOGRAMS:
+            data[f.name] = {**_histogram(f.name, values), "sizes": [len(h) for h in values]}
+        else:
+            data[f.name] = values
+    return json.dumps(data, separators=(",", ":"))
 
 
-def _pack(histogram: dict[float, int]) -> dict[str, str]:
-    keys = sorted(histogram)
-    values, counts = array("d", keys), array("q", [histogram[k] for k in keys])
+def _histogram(name: str, histograms: list[dict[Any, int]]) -> dict[str, Any]:
+    """Histograms by column, one after another, each in a fixed order of its keys."""
+    if name in _PACKED:
+        return _pack([(k, h[k]) for h in histograms for k in sorted(h)])
+    pairs = [(k, h[k]) for h in histograms for k in sorted(h, key=repr)]
+    keys = [k for k, _n in pairs]
+    parts = [list(part) for part in zip(*keys, strict=True)] if name in _TUPLE_KEYS else [keys]
+    return {"columns": parts, "counts": [n for _k, n in pairs]}
+
+
+def _pack(pairs: list[tuple[float, int]]) -> dict[str, str]:
+    values, counts = array("d", [k for k, _n in pairs]), array("q", [n for _k, n in pairs])
     if sys.byteorder == "big":
         values.byteswap()
         counts.byteswap()
@@ -92,7 +119,7 @@ def _pack(histogram: dict[float, int]) -> dict[str, str]:
     }
 
 
-def _pairs(name: str, kept: dict[str, Any]) -> Iterable[tuple[Any, int]]:
+def _pairs(name: str, kept: dict[str, Any]) -> Iterator[tuple[Any, int]]:
     """A kept histogram's (key, count) pairs, built in C (zip) rather than key by key."""
     if name in _PACKED:
         values, counts = array("d"), array("q")
@@ -121,19 +148,52 @@ def decode_into(tally: Any, data: dict[str, Any], digest: bytes | memoryview) ->
     values = tally.values
     for name, value in data.items():
         if isinstance(value, dict):
-            histogram = values.get(name)
-            if histogram is None:
-                values[name] = dict(_pairs(name, value))
-                continue
-            # dict.update runs in C; only keys the histogram already holds (a service two sections both
-            # handle, a wait two windows share to the microsecond) need adding up, one by one.
-            more = dict(_pairs(name, value))
-            before = {k: histogram[k] for k in histogram.keys() & more.keys()}
-            histogram.update(more)
-            for k, n in before.items():
-                histogram[k] += n
+            _merge(values, name, _pairs(name, value))
         else:
             values[name] = values.get(name, 0) + value
+
+
+def _merge(values: dict[str, Any], name: str, pairs: Iterable[tuple[Any, int]]) -> None:
+    """Add (key, count) pairs to the histogram `name` of a tally's values."""
+    histogram = values.get(name)
+    if histogram is None:
+        values[name] = dict(pairs)
+        return
+    # dict.update runs in C; only keys the histogram already holds (a service two sections both handle, a
+    # wait two windows share to the microsecond) need adding up, one by one.
+    more = dict(pairs)
+    before = {k: histogram[k] for k in histogram.keys() & more.keys()}
+    histogram.update(more)
+    for k, n in before.items():
+        histogram[k] += n
+
+
+def decode_fold_into(
+    tally_of: Callable[[str, int], Any], source: str, text: str
+) -> dict[tuple[str, str], int]:
+    """Add a StoredFold's counts and digests to the tallies of its subjects (`tally_of(source, subject)`);
+    answers, for evaluations, the valid ones per (channel, grade) of all its subjects."""
+    data = json.loads(text)
+    tallies = [tally_of(source, subject) for subject in data.pop("subjects")]
+    packed, size = b64decode(data.pop("digests")), digests.SIZE
+    for i, tally in enumerate(tallies):
+        tally.kept = (tally.kept or 0) + digests.from_bytes(packed[i * size : (i + 1) * size])
+    reference: dict[tuple[str, str], int] = {}
+    for name, column in data.items():
+        if isinstance(column, dict):
+            pairs = _pairs(name, column)
+            for tally, pairs_of_one in zip(tallies, column["sizes"], strict=True):
+                _merge(tally.values, name, islice(pairs, pairs_of_one))
+            if next(pairs, None) is not None:
+                raise ValueError(f"a kept fold of {source} has more {name} than its subjects' sizes say")
+            if name == "valid":
+                for key, n in _pairs(name, column):
+                    reference[key] = reference.get(key, 0) + n
+            continue
+        for tally, value in zip(tallies, column, strict=True):
+            if value:
+                tally.values[name] = tally.values.get(name, 0) + value
+    return reference
 
 
 def months_of(events: Iterable[tuple[str, str]]) -> set[dt.date]:
@@ -177,7 +237,7 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
     """Count a closed month unit by unit as of `cutoff` and keep it; False (nothing kept) for a month that
     had not ended by the cut-off's date."""
     from civicpulse.assessment.counts import count
-    from civicpulse.assessment.models import StoredCounts, StoredMonth
+    from civicpulse.assessment.models import StoredCounts, StoredFold, StoredMonth
 
     month = first_of_month(month)
     if month_end(month) >= timezone.localdate(cutoff):
@@ -194,23 +254,20 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
             use_stored=False,
         )
         StoredCounts.objects.filter(month=month, months=1).delete()
+        StoredFold.objects.filter(month=month, months=1).delete()
         settled = _rectifications_settled(month, cutoff)
         sources = (*STORED_SOURCES, "rectifications") if settled else STORED_SOURCES
-        rows = [
-            StoredCounts(
-                month=month,
-                unit_id=unit_id,
-                source=source,
-                data=encode(counts),
-                digest=digests.to_bytes(digests.of_counts(source, counts)),
-            )
+        by_unit = {source: counted.by_subject[source] for source in sources}
+        summed = {
+            source: {
+                unit_id: digests.of_counts(source, counts) for unit_id, counts in by_unit[source].items()
+            }
             for source in sources
-            for unit_id, counts in counted.by_subject[source].items()
-        ]
-        StoredCounts.objects.bulk_create(rows, batch_size=2000)
+        }
+        StoredCounts.objects.bulk_create(_kept_rows(by_unit, summed, month=month), batch_size=2000)
         folds = _unit_mappings()
         for key, resolve in folds.items():
-            StoredCounts.objects.bulk_create(_folded(month, key, resolve, rows), batch_size=2000)
+            StoredFold.objects.bulk_create(_folded(by_unit, summed, resolve, month=month, fold=key))
         StoredMonth.objects.update_or_create(
             month=month,
             defaults={
@@ -248,40 +305,65 @@ def _unit_mappings() -> dict[str, Callable[[int | None], int | None]]:
     return found
 
 
+_BySource = dict[str, dict[int, lib.Counts]]
+
+
 def _folded(
-    month: dt.date, key: str, resolve: Callable[[int | None], int | None], rows: list[Any]
+    by_unit: _BySource,
+    summed: dict[str, dict[int, int]],
+    resolve: Callable[[int | None], int | None],
+    *,
+    month: dt.date,
+    months: int = 1,
+    fold: str,
 ) -> list[Any]:
-    """A month's kept rows (per unit as the records name it) folded into assessed units by `resolve`, as a
-    run folds them: the same counts and, summed from the rows', the same digests."""
+    """StoredFold rows, one per source: the counts kept per unit as the records name it folded into assessed
+    units by `resolve`, as a run folds them, with digests summed from the units'."""
     from civicpulse.assessment.counts import _Folder
+    from civicpulse.assessment.models import StoredFold
 
     folder = _Folder(resolve)
-    for row in rows:
-        tally = folder.tally(row.source, row.unit_id)
-        if tally is not None:
-            decode_into(tally, row.data, row.digest)
-    return _kept_rows(folder, month=month, fold=key)
+    for source, counts_of in by_unit.items():
+        for unit_id, counts in counts_of.items():
+            tally = folder.tally(source, unit_id)
+            if tally is None:
+                continue
+            tally.kept = (tally.kept or 0) + summed[source][unit_id]
+            for name, value in lib.fields_of(counts).items():
+                if isinstance(value, dict):
+                    _merge(tally.values, name, value.items())
+                elif value:
+                    tally.values[name] = tally.values.get(name, 0) + value
+    result, folded = folder.result(), folder.digests()
+    return [
+        StoredFold(
+            month=month,
+            months=months,
+            fold=fold,
+            source=source,
+            data=encode_fold(source, result[source], folded[source]),
+        )
+        for source in by_unit
+    ]
 
 
-def _kept_rows(folder: Any, *, month: dt.date, months: int = 1, fold: str = "", skip: str = "") -> list[Any]:
-    """StoredCounts rows of a folder's tallies (counts._Folder) summed from kept rows, each with the sum of
-    their digests; none of the source `skip`."""
+def _kept_rows(
+    by_unit: _BySource, summed: dict[str, dict[int, int]], *, month: dt.date, months: int = 1
+) -> list[Any]:
+    """StoredCounts rows of counts per unit and source, each with its digest."""
     from civicpulse.assessment.models import StoredCounts
 
-    summed = folder.digests()
     return [
         StoredCounts(
             month=month,
             months=months,
-            fold=fold,
-            unit_id=subject,
+            unit_id=unit_id,
             source=source,
             data=encode(counts),
-            digest=digests.to_bytes(summed[source][subject]),
+            digest=digests.to_bytes(summed[source][unit_id]),
         )
-        for source, by_subject in folder.result().items()
-        if source != skip
-        for subject, counts in by_subject.items()
+        for source, counts_of in by_unit.items()
+        for unit_id, counts in counts_of.items()
     ]
 
 
@@ -315,12 +397,13 @@ def fold_span(first: dt.date, length: int) -> bool:
     """Keep a quarter's or a year's counts folded from its kept months, unit by unit as the records name
     them; False (nothing kept, any older fold dropped) while a month of it is not kept."""
     from civicpulse.assessment.counts import _Folder
-    from civicpulse.assessment.models import StoredCounts, StoredSpan
+    from civicpulse.assessment.models import StoredCounts, StoredFold, StoredSpan
 
     months = _span_months(first, length)
     began = time.perf_counter()
     with transaction.atomic():
         StoredCounts.objects.filter(month=first, months=length).delete()
+        StoredFold.objects.filter(month=first, months=length).delete()
         StoredSpan.objects.filter(first=first, months=length).delete()
         basis = _basis(months)
         if basis is None:
@@ -328,14 +411,23 @@ def fold_span(first: dt.date, length: int) -> bool:
         folder = _Folder(lambda pk: pk)
         settled = with_rectifications(months)
         _load_rows(months, None, folder.tally, rectifications=settled)
-        rows = _kept_rows(folder, month=first, months=length, skip="" if settled else "rectifications")
-        StoredCounts.objects.bulk_create(rows, batch_size=2000)
+        result, summed = folder.result(), folder.digests()
+        by_unit = {source: result[source] for source in result if settled or source != "rectifications"}
+        StoredCounts.objects.bulk_create(
+            _kept_rows(by_unit, summed, month=first, months=length), batch_size=2000
+        )
+        folds = _unit_mappings()
+        for key, resolve in folds.items():
+            StoredFold.objects.bulk_create(
+                _folded(by_unit, summed, resolve, month=first, months=length, fold=key)
+            )
         StoredSpan.objects.create(
             first=first,
             months=length,
             basis=basis,
             with_rectifications=settled,
             seconds=time.perf_counter() - began,
+            folds=sorted(folds),
         )
     return True
 
@@ -417,12 +509,18 @@ def load(
     the subject the unit folds into, or None), the rectification orders' only if `rectifications` (every
     month kept them; otherwise the run counts the orders itself); answers the valid evaluations per
     (channel, grade) of the units that fold into a subject: the reference of the channel-mix adjustment.
-    A quarter or a year folded from the same versions of its months is read as one row per unit. Else,
-    with `fold` (the key of the run's unit mapping and the tally of a subject), months kept folded by
-    that same mapping are read as one row per assessed unit."""
+
+    With `fold` (the key of the run's unit mapping and the tally of a subject), a quarter or a year, or
+    else every month, kept folded by that same mapping is read as a row per source (StoredFold). Else a
+    quarter or a year folded from the same versions of its months is read as one row per unit, and
+    otherwise each month's rows per unit."""
     span = _span(months, rectifications)
-    if span is None and fold is not None and _folded_by(months, fold[0]):
-        return _load_rows(months, None, fold[1], rectifications=rectifications, fold=fold[0])
+    if fold is not None:
+        key, subject_tally = fold
+        if span is not None and key in span.folds:
+            return _load_folds(subject_tally, key, [span.first], span.months, rectifications=rectifications)
+        if _folded_by(months, key):
+            return _load_folds(subject_tally, key, months, 1, rectifications=rectifications)
     return _load_rows(months, span, tally_of, rectifications=rectifications)
 
 
@@ -433,7 +531,8 @@ def _folded_by(months: list[dt.date], key: str) -> bool:
     return len(kept) == len(months) and all(key in folds for folds in kept)
 
 
-def _span(months: list[dt.date], rectifications: bool) -> tuple[dt.date, int] | None:
+def _span(months: list[dt.date], rectifications: bool) -> StoredSpan | None:
+    """The StoredSpan of exactly these months, if it was folded from their kept versions."""
     from civicpulse.assessment.models import StoredSpan
 
     if len(months) not in SPAN_LENGTHS:
@@ -441,24 +540,44 @@ def _span(months: list[dt.date], rectifications: bool) -> tuple[dt.date, int] | 
     found = StoredSpan.objects.filter(first=months[0], months=len(months)).first()
     if found is None or (rectifications and not found.with_rectifications):
         return None
-    return (found.first, found.months) if found.basis == _basis(months) else None
+    return found if found.basis == _basis(months) else None
+
+
+def _load_folds(
+    tally_of: Callable[[str, int], Any],
+    key: str,
+    firsts: list[dt.date],
+    months: int,
+    *,
+    rectifications: bool,
+) -> dict[tuple[str, str], int]:
+    from civicpulse.assessment.models import StoredFold
+
+    kept = StoredFold.objects.filter(month__in=firsts, months=months, fold=key)
+    if not rectifications:
+        kept = kept.exclude(source="rectifications")
+    reference: dict[tuple[str, str], int] = {}
+    # One row at a time: a year's fold of a province's waits is tens of megabytes of text.
+    for source, text in kept.values_list("source", "data").iterator(chunk_size=1):
+        for channel_grade, n in decode_fold_into(tally_of, source, text).items():
+            reference[channel_grade] = reference.get(channel_grade, 0) + n
+    return reference
 
 
 def _load_rows(
     months: list[dt.date],
-    span: tuple[dt.date, int] | None,
+    span: StoredSpan | None,
     tally_of: Callable[[str, int], Any],
     *,
     rectifications: bool,
-    fold: str = "",
 ) -> dict[tuple[str, str], int]:
     from civicpulse.assessment.models import StoredCounts
 
     reference: dict[tuple[str, str], int] = {}
     if span is None:
-        kept = StoredCounts.objects.filter(month__in=months, months=1, fold=fold)
+        kept = StoredCounts.objects.filter(month__in=months, months=1)
     else:
-        kept = StoredCounts.objects.filter(month=span[0], months=span[1], fold="")
+        kept = StoredCounts.objects.filter(month=span.first, months=span.months)
     if not rectifications:
         kept = kept.exclude(source="rectifications")
     # A plain cursor: the ORM's converters would cost more than the rows; JSON arrives as text on both

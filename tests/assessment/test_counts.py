@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from civicpulse.assessment import indicators as lib
 from civicpulse.assessment import stored
@@ -132,8 +133,12 @@ def test_counts_kept_per_month_give_a_run_the_same_counts_as_the_raw_tables(demo
     assert stored.holds(months, builder.DEMO_NOW)
     resolve, members = _unit_scheme()
     kwargs = {"start": start, "end": end, "cutoff": builder.DEMO_NOW, "resolve": resolve, "by_staff": False}
-    kept = count(**kwargs, members=members)
+    with CaptureQueriesContext(connection) as queries:
+        kept = count(**kwargs, members=members)
     raw = count(**kwargs, members=members, use_stored=False)
+    # Read from the rows kept folded by the scheme's own mapping, not from the rows per unit.
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "assessment_storedfold" in read and "assessment_storedcounts" not in read
     # The counts themselves, and the digests kept with them (summed, not recomputed from the counts).
     assert kept.by_subject == raw.by_subject
     assert list(kept.fingerprint()) == list(raw.fingerprint())
@@ -146,10 +151,14 @@ def test_counts_kept_per_month_give_a_run_the_same_counts_as_the_raw_tables(demo
     assert kept.by_subject["rectifications"] == raw.by_subject["rectifications"]
     # The case-mix reference was kept with the period's first month.
     assert stored.expected_days(start, builder.DEMO_NOW) == expected_days_before(start, builder.DEMO_NOW)
-    # A whole quarter is read folded, one row per unit and source, not month by month; a month, folded by
-    # the scheme's own unit mapping when it was kept.
-    folded = stored._span(months, stored.with_rectifications(months))
-    assert folded == ((start, 3) if period == "2026-Q1" else None)
+    # A whole quarter is kept folded, one row per unit and source, and a row per source folded by the
+    # scheme's own unit mapping (what the run read); a month, folded by that mapping when it was kept.
+    span = stored._span(months, stored.with_rectifications(months))
+    if period == "2026-Q1":
+        assert span is not None and (span.first, span.months) == (start, 3)
+        assert span.folds == [resolve.key()]
+    else:
+        assert span is None
     assert stored._folded_by(months, resolve.key())
 
 
@@ -168,7 +177,7 @@ def test_a_quarter_is_folded_again_when_one_of_its_months_is_kept_again(demo):
             assert stored.store_month(q1[2], later)
         span = StoredSpan.objects.get(first=q1[0], months=3)
         assert dt.datetime.fromisoformat(span.basis["2026-03"]) == later
-        assert stored._span(q1, span.with_rectifications) == (q1[0], 3)
+        assert stored._span(q1, span.with_rectifications) == span
         # A fold that no longer matches its months (March kept again behind its back) is not read.
         stale = {**span.basis, "2026-03": builder.DEMO_NOW.isoformat()}
         StoredSpan.objects.filter(pk=span.pk).update(basis=stale)

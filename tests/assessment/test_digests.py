@@ -157,3 +157,75 @@ def test_a_tally_refuses_a_digest_once_kept_and_raw_counts_were_mixed():
     raw = _Tally("interactions")
     raw.add("n", 3)
     assert raw.digest() is None
+
+
+evaluations = st.builds(
+    lib.EvaluationCounts,
+    valid=st.dictionaries(
+        st.tuples(st.sampled_from(["pad", "web", "phone"]), st.sampled_from(["good", "neutral", "bad"])),
+        st.integers(1, 40),
+        max_size=9,
+    ),
+)
+
+
+def _folded_back(source: str, months: list[dict[int, Any]]) -> tuple[dict[int, Any], dict[Any, int]]:
+    """Each month's counts per subject kept as one fold row, read back into tallies as a run reads them."""
+    from civicpulse.assessment.counts import _Folder
+    from civicpulse.assessment.stored import decode_fold_into, encode_fold
+
+    folder = _Folder(lambda pk: pk)
+    reference: dict[Any, int] = {}
+    for by_subject in months:
+        summed = {s: digests.of_counts(source, c) for s, c in by_subject.items()}
+        for key, n in decode_fold_into(
+            folder.tally_of, source, encode_fold(source, by_subject, summed)
+        ).items():
+            reference[key] = reference.get(key, 0) + n
+    return folder.tallies[source], reference
+
+
+@given(
+    st.lists(st.dictionaries(st.integers(1, 30), cases, max_size=6), min_size=1, max_size=3),
+    st.lists(st.dictionaries(st.integers(1, 30), waits.map(lambda w: lib.TicketCounts(waits=w)), max_size=6)),
+    st.lists(st.dictionaries(st.integers(1, 30), evaluations, max_size=6), max_size=3),
+)
+def test_folds_of_many_subjects_read_back_as_each_subjects_sum_with_its_digest(
+    case_months, ticket_months, evals
+):
+    for source, months in (("cases", case_months), ("tickets", ticket_months), ("evaluations", evals)):
+        tallies, reference = _folded_back(source, months)
+        assert set(tallies) == {s for by_subject in months for s in by_subject}
+        for subject, tally in tallies.items():
+            summed: dict[str, Any] = {}
+            for by_subject in months:
+                if subject in by_subject:
+                    summed = _merged(summed, lib.fields_of(by_subject[subject]))
+            # Histograms come back even when empty, counts of zero not at all: as from rows per unit.
+            assert tally.values == {k: v for k, v in summed.items() if v or isinstance(v, dict)}
+            assert tally.digest() == digests.of_values(source, summed)
+            if source == "tickets":
+                # Packed as float64: every wait comes back to the bit.
+                assert [k.hex() for k in sorted(tally.values["waits"])] == [
+                    k.hex() for k in sorted(summed["waits"])
+                ]
+        # The channel-mix reference: every valid evaluation of every subject, per (channel, grade).
+        expected: dict[Any, int] = {}
+        if source == "evaluations":
+            for by_subject in months:
+                for counts in by_subject.values():
+                    expected = _merged({"valid": expected}, {"valid": counts.valid})["valid"]
+        assert reference == expected
+
+
+def test_a_fold_whose_histograms_do_not_match_its_sizes_is_refused():
+    from civicpulse.assessment.counts import _Folder
+    from civicpulse.assessment.stored import decode_fold_into, encode_fold
+
+    by_subject = {7: lib.TicketCounts(waits={1.5: 2, 3.0: 1}), 9: lib.TicketCounts(waits={2.0: 4})}
+    summed = {s: digests.of_counts("tickets", c) for s, c in by_subject.items()}
+    data = json.loads(encode_fold("tickets", by_subject, summed))
+    assert data["subjects"] == [7, 9] and data["waits"]["sizes"] == [2, 1]
+    data["waits"]["sizes"] = [1, 1]
+    with pytest.raises(ValueError, match="more waits"):
+        decode_fold_into(_Folder(lambda pk: pk).tally_of, "tickets", json.dumps(data))
