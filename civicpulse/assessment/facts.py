@@ -91,6 +91,7 @@ class UnitResolver:
             )
         }
         self.cache: dict[int, int | None] = {}
+        self.nearest: dict[str, int | None] = {"/": None}
 
     def __call__(self, unit_id: int | None) -> int | None:
         if unit_id is None or unit_id not in self.rows:
@@ -98,15 +99,21 @@ class UnitResolver:
         if unit_id in self.cache:
             return self.cache[unit_id]
         path, kind, serving = self.rows[unit_id]
-        found: int | None = None
         if kind == UnitKind.WINDOW and serving is not None and serving in self.subjects:
-            found = serving
+            found: int | None = serving
         else:
-            for ancestor in reversed([int(p) for p in path.strip("/").split("/") if p]):
-                if ancestor in self.subjects:
-                    found = ancestor
-                    break
+            found = self._nearest(path)
         self.cache[unit_id] = found
+        return found
+
+    def _nearest(self, path: str) -> int | None:
+        """The last unit of a materialised path ("/1/4/9/") that is a subject, else None; remembered per
+        path, so a tree's units are resolved once each, a unit from its parent's answer."""
+        if path in self.nearest:
+            return self.nearest[path]
+        parent, _slash, last = path.rstrip("/").rpartition("/")
+        found = int(last) if int(last) in self.subjects else self._nearest(parent + "/")
+        self.nearest[path] = found
         return found
 
     def key(self) -> str:

@@ -214,8 +214,9 @@ class IndicatorValue:
     """One computed indicator.
 
     `numerator`: hits for rates, the sum for means, the observed total for ratios, the nearest rank for
-    quantiles. `low`/`high`: Wilson bounds, for rates only. `raw` and `expected`: for adjusted indicators,
-    the unadjusted value and the expected total the observed one was divided by.
+    quantiles; `successes`: the hits again, for rates only (None otherwise: what scoring's Wilson bound and
+    shrinkage read). `low`/`high`: Wilson bounds, for rates only. `raw` and `expected`: for adjusted
+    indicators, the unadjusted value and the expected total the observed one was divided by.
     """
 
     code: str
@@ -229,6 +230,7 @@ class IndicatorValue:
     high: float | None = None
     raw: float | None = None
     expected: float | None = None
+    successes: int | None = None
 
 
 def rate_value(
@@ -252,6 +254,7 @@ def rate_value(
         numerator_ids=numerator_ids,
         low=low,
         high=high,
+        successes=successes,
     )
 
 
@@ -458,6 +461,7 @@ def _adjusted_good(
         high=high,
         raw=observed / n if n else None,
         expected=expected,
+        successes=observed,
     )
 
 

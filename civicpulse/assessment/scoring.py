@@ -78,7 +78,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from itertools import pairwise
 from types import MappingProxyType
-from typing import Literal, TypeAlias, get_args
+from typing import Literal, Protocol, TypeAlias, get_args
 
 Direction = Literal["higher", "lower"]
 Redistribute = Literal["proportional", "none"]
@@ -330,6 +330,24 @@ class Measured:
             raise ValueError(f"successes must be between 0 and n ({self.n}), not {self.successes}")
 
 
+class Measure(Protocol):
+    """What scoring reads of a measured indicator: a Measured, or the library's IndicatorValue as it is (the
+    engine's run passes those: the library builds them valid, and copying ten thousand of them into
+    Measured cost more than scoring them)."""
+
+    @property
+    def value(self) -> float | None: ...
+
+    @property
+    def n(self) -> int: ...
+
+    @property
+    def successes(self) -> int | None: ...
+
+    @property
+    def insufficient(self) -> bool: ...
+
+
 @dataclass(frozen=True)
 class Subject:
     """A unit or a person, in one peer group (a unit category code or a role)."""
@@ -337,7 +355,7 @@ class Subject:
     id: int
     group: str
     probation: bool
-    values: Mapping[str, Measured]
+    values: Mapping[str, Measure]
 
 
 @dataclass(frozen=True)
@@ -452,7 +470,7 @@ def _pooled_rate(subjects: Iterable[Subject], indicator: str) -> float | None:
 _NO_ADJUSTMENTS: Mapping[int, Sequence[Adjustment]] = MappingProxyType({})
 
 
-def _is_sufficient(measured: Measured | None, item: WeightItem) -> bool:
+def _is_sufficient(measured: Measure | None, item: WeightItem) -> bool:
     return (
         measured is not None
         and measured.value is not None
@@ -463,7 +481,7 @@ def _is_sufficient(measured: Measured | None, item: WeightItem) -> bool:
 
 
 def _scoring_value(
-    measured: Measured, item: WeightItem, ranking: Ranking, pooled: float | None, prior_strength: float
+    measured: Measure, item: WeightItem, ranking: Ranking, pooled: float | None, prior_strength: float
 ) -> float:
     assert measured.value is not None
     if measured.successes is None or ranking == "raw":

@@ -10,6 +10,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from itertools import islice
 from typing import Any
 
 from django.conf import settings
@@ -137,9 +138,8 @@ def _digest(
         "channel_rates": asdict(counted.channel_rates),
     }
     digest.update(json.dumps(head, sort_keys=True).encode())
-    for line in counted.fingerprint():
-        digest.update(line.encode())
-        digest.update(b"\n")
+    # One update of every line: the same bytes as a line at a time, without a call per subject and source.
+    digest.update("".join(f"{line}\n" for line in counted.fingerprint()).encode())
     return digest.hexdigest()
 
 
@@ -320,7 +320,6 @@ def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterabl
     column = {field.name: str(field.column) for field in meta.concrete_fields}
     columns = ", ".join(quote(column[name]) for name in fields)
     marks = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    pending = list(rows)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # COPY: psycopg would spend longer splitting a 14,000-parameter statement than storing it.
@@ -329,12 +328,11 @@ def _insert_rows(model: type[models.Model], fields: Sequence[str], rows: Iterabl
             sql = f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN (FORMAT BINARY)"
             with cursor.cursor.copy(sql) as copy:
                 copy.set_types(types)
-                for row in pending:
+                for row in rows:
                     copy.write_row(row)
             return
-        per_batch = 14_000 // len(fields)
-        for first in range(0, len(pending), per_batch):
-            batch = pending[first : first + per_batch]
+        pending = iter(rows)
+        while batch := list(islice(pending, 14_000 // len(fields))):
             cursor.execute(
                 f"INSERT INTO {quote(meta.db_table)} ({columns}) VALUES {', '.join([marks] * len(batch))}",  # noqa: S608
                 [value for row in batch for value in row],
@@ -401,8 +399,9 @@ def run_compute(
     caps = scoring.BonusCaps(bonus_cap=version.bonus_cap, penalty_cap=version.penalty_cap)
     quota = float(version.quota)
     approved = float(version.quota_approved) if version.quota_approved is not None else None
-    rates = {code for code, indicator in lib.INDICATORS.items() if indicator.kind == "rate"}
-    done = 0
+    scored: list[
+        tuple[list[scoring.SubjectScore], dict[int, dict[str, lib.IndicatorValue]], dict[str, Any]]
+    ] = []
     for group, table in sorted(tables.items()):
         group_members = [m for m in members if m.group == group]
         ids = [m.id for m in group_members]
@@ -412,12 +411,7 @@ def run_compute(
                 id=m.id,
                 group=group,
                 probation=m.probation,
-                values={
-                    code: scoring.Measured(
-                        v.value, v.n, int(v.numerator) if code in rates else None, v.insufficient
-                    )
-                    for code, v in measured[m.id].items()
-                },
+                values=measured[m.id],
             )
             for m in group_members
         ]
@@ -465,16 +459,22 @@ def run_compute(
                 for score in scores
             ),
         )
-        pks = dict(
-            RunSubject.objects.filter(run=run, group=group).values_list(
-                "unit_id" if by_units else "staff_id", "pk"
-            )
-        )
-        for first in range(0, len(scores), 200):
-            _insert_values(_value_rows(scores[first : first + 200], pks, measured, funnels))
-            done += len(scores[first : first + 200])
-            if progress is not None:
-                progress(done, len(members))
+        scored.append((scores, measured, funnels))
+    # Every group's values in one COPY (or a few INSERTs) once every subject has its row: a statement per
+    # group, and a query per group for the subjects' keys, cost more than the rows.
+    pks = dict(RunSubject.objects.filter(run=run).values_list("unit_id" if by_units else "staff_id", "pk"))
+    done = 0
+
+    def rows() -> Iterator[tuple[Any, ...]]:
+        nonlocal done
+        for scores, measured, funnels in scored:
+            for first in range(0, len(scores), 200):
+                yield from _value_rows(scores[first : first + 200], pks, measured, funnels)
+                done += len(scores[first : first + 200])
+                if progress is not None:
+                    progress(done, len(members))
+
+    _insert_values(rows())
     audit_record(
         actor=actor,
         action="assessment.run.computed",

@@ -278,3 +278,28 @@ def test_a_month_kept_folded_by_another_unit_mapping_is_read_unit_by_unit(demo):
         assert kept.by_subject == raw.by_subject
         assert list(kept.fingerprint()) == list(raw.fingerprint())
         transaction.set_rollback(True)
+
+
+def test_the_unit_resolver_answers_what_walking_each_units_path_answers(demo):
+    from civicpulse.accounts.enums import UnitKind
+    from civicpulse.accounts.models import OrgUnit
+
+    resolve, members = _unit_scheme()
+    subjects = set(members)
+    units = list(OrgUnit.objects.values_list("pk", "path", "kind", "serving_unit_id"))
+    assert {kind for _pk, _path, kind, _serving in units} >= {UnitKind.WINDOW, UnitKind.SECTION}
+    answered = set()
+    for pk, path, kind, serving in units:
+        expected = None
+        if kind == UnitKind.WINDOW and serving in subjects:
+            expected = serving
+        else:
+            for ancestor in reversed([int(part) for part in path.strip("/").split("/")]):
+                if ancestor in subjects:
+                    expected = ancestor
+                    break
+        assert resolve(pk) == expected, path
+        answered.add(expected)
+    # Units fold into every subject, and some into none (the region above the departments).
+    assert answered == subjects | {None}
+    assert resolve(None) is None and resolve(max(pk for pk, *_rest in units) + 1) is None

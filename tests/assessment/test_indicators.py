@@ -899,7 +899,18 @@ _FACTS = {
 
 
 def _same(by_facts: IndicatorValue, by_counts: IndicatorValue) -> None:
-    for name in ("code", "value", "n", "numerator", "insufficient", "low", "high", "raw", "expected"):
+    for name in (
+        "code",
+        "value",
+        "n",
+        "numerator",
+        "insufficient",
+        "low",
+        "high",
+        "raw",
+        "expected",
+        "successes",
+    ):
         assert getattr(by_counts, name) == getattr(by_facts, name), name
     assert by_counts.record_ids == by_counts.numerator_ids == ()
 
@@ -916,6 +927,8 @@ def test_counts_give_every_indicator_exactly_what_the_facts_give(code, data, min
     _same(by_facts, by_counts)
     if indicator.kind == "rate":
         assert (by_facts.n, by_facts.numerator) == (len(by_facts.record_ids), len(by_facts.numerator_ids))
+    # What scoring's Wilson bound and shrinkage read: the hits of a rate, nothing for any other kind.
+    assert by_facts.successes == (by_facts.numerator if indicator.kind == "rate" else None)
 
 
 @given(_evaluations, _evaluations)
