@@ -829,7 +829,10 @@ def main() -> None:
     parser.add_argument("--duckdb-threads", type=int, default=1, help="1 matches the engine's single core")
     parser.add_argument("--periods", default="month,year", help="month, year or month,year")
     parser.add_argument(
-        "--repeats", type=int, default=3, help="timed runs per period, each side (the median is reported)"
+        "--repeats",
+        type=int,
+        default=5,
+        help="timed runs per period, each side, taking turns (the median is reported)",
     )
     parser.add_argument(
         "--profile", action="store_true", help="afterwards, run each period again under cProfile"
@@ -871,20 +874,6 @@ def main() -> None:
         "kept_counts": kept,
         "runs": {},
     }
-    for kind in kinds:
-        print(f"run_compute {kind} ({PERIODS[kind]}) ...", flush=True)
-        answers = []
-        for _ in range(args.repeats):
-            answers.append(compute(db, meta, kind))
-            if answers[-1]["error"]:
-                break
-        engine = _median(answers)
-        result["runs"][kind] = {"engine": engine}
-        if engine["error"]:
-            print(f"  failed: {engine['error']}")
-        else:
-            print(f"  {_seconds_line(engine)}, peak {gib(engine['peak_rss_bytes'])}")
-
     folder = VAR / f"export-{label}-seed{args.seed}"
     print("exporting the raw tables to Parquet ...", flush=True)
     export = spawn("export", {"engine": db.engine, "target": db.target, "folder": str(folder)}, env)
@@ -893,19 +882,31 @@ def main() -> None:
     result["export"] = export
     print(f"  {export['seconds']:.1f} s ({export['bytes'] / 2**20:.0f} MiB of Parquet)")
     for kind in kinds:
-        answers = []
+        print(f"run_compute {kind} ({PERIODS[kind]}) and DuckDB, taking turns ...", flush=True)
+        # Each engine run followed by a DuckDB run: what else this shared machine runs slows both sides
+        # of a pair alike, where a burst during one side's block of runs would move only its median.
+        answers: list[dict[str, Any]] = []
+        references: list[dict[str, Any]] = []
         for _ in range(args.repeats):
+            answers.append(compute(db, meta, kind))
             payload = {"folder": str(folder), "period": PERIODS[kind], "threads": args.duckdb_threads}
-            answers.append(spawn("duckdb", payload, env))
+            references.append(spawn("duckdb", payload, env))
+            if references[-1]["error"]:
+                raise SystemExit(f"DuckDB failed: {references[-1]['error']}")
             if answers[-1]["error"]:
-                raise SystemExit(f"DuckDB failed: {answers[-1]['error']}")
-        answer = _median(answers)
+                break
+        engine = _median(answers)
+        result["runs"][kind] = {"engine": engine}
+        if engine["error"]:
+            print(f"  failed: {engine['error']}")
+        else:
+            print(f"  engine: {_seconds_line(engine)}, peak {gib(engine['peak_rss_bytes'])}")
+        answer = _median(references)
         rows = answer.pop("rows")
-        for other in answers:
+        for other in references:
             other.pop("rows", None)
         result["runs"][kind]["duckdb"] = answer
-        print(f"DuckDB {kind}: {_seconds_line(answer)}, peak {gib(answer['peak_rss_bytes'])}")
-        engine = result["runs"][kind]["engine"]
+        print(f"  DuckDB: {_seconds_line(answer)}, peak {gib(answer['peak_rss_bytes'])}")
         if not engine["error"]:
             check = spawn("compare", {"run": engine["run"], "rows": rows}, env)
             del check["wall_seconds"], check["peak_rss_bytes"]

@@ -117,9 +117,11 @@ class UnitResolver:
         return found
 
     def key(self) -> str:
-        """A fingerprint of the whole mapping, every unit to its subject: equal keys, equal folds. Counts
-        kept folded by one mapping (stored.py) serve a run whose resolver has the same key."""
-        text = "\n".join(f"{unit_id}:{self(unit_id)}" for unit_id in sorted(self.rows))
+        """A fingerprint of what the mapping is computed from, the subjects and every unit's path, kind and
+        the unit it serves: equal keys, equal mappings, equal folds. Counts kept folded by one mapping
+        (stored.py) serve a run whose resolver has the same key. (Resolving every unit to hash the mapping
+        itself cost a routine run more than reading its counts.)"""
+        text = repr((sorted(self.subjects), sorted(self.rows.items())))
         return hashlib.sha256(text.encode()).hexdigest()
 
 

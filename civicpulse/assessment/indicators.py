@@ -22,7 +22,7 @@ import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain, repeat
 from operator import attrgetter
 from typing import Any, TypeVar
@@ -45,6 +45,8 @@ HALL, ONLINE = "hall", "online"
 SATISFIED, BASICALLY_SATISFIED, DISSATISFIED = "satisfied", "basically_satisfied", "dissatisfied"
 
 
+# Cached: a province's run asks for the same few thousand (successes, n) pairs tens of thousands of times.
+@lru_cache(maxsize=65_536)
 def wilson(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
     """The Wilson score interval for successes out of n (95 % by default); (0.0, 1.0) when n == 0."""
     if n < 0 or not 0 <= successes <= n:
@@ -934,6 +936,11 @@ def _counted(name: str) -> Callable[[Any], int]:
     return attrgetter(name)
 
 
+def _review_rate_from(code: str, c: EvaluationCounts, hits: int, min_sample: int) -> IndicatorValue:
+    counted = _good_from(c)  # (n, good, bad)
+    return rate_value(code, counted[hits], counted[0], min_sample=min_sample)
+
+
 def _time_compression_from(c: CaseCounts, _reference: Any, min_sample: int) -> IndicatorValue:
     n = sum(c.limits.values())
     total = exact_sum((promised / statutory, count) for (promised, statutory), count in c.limits.items())
@@ -953,8 +960,8 @@ def _within_target_from(c: TicketCounts, target: float, min_sample: int) -> Indi
 # One entry per indicator, in the order of the definitions above; the facts' functions are the
 # specification, and tests/assessment/test_indicators.py checks both agree on any facts.
 _FROM_COUNTS: dict[str, _FromCounts] = {
-    "good_review_rate": _rate_of("good_review_rate", lambda c: _good_from(c)[1], lambda c: _good_from(c)[0]),
-    "bad_review_rate": _rate_of("bad_review_rate", lambda c: _good_from(c)[2], lambda c: _good_from(c)[0]),
+    "good_review_rate": lambda c, _reference, m: _review_rate_from("good_review_rate", c, 1, m),
+    "bad_review_rate": lambda c, _reference, m: _review_rate_from("bad_review_rate", c, 2, m),
     "good_review_rate_adjusted": lambda c, rates, m: _adjusted_good_from(c, rates, m),
     "active_evaluation_rate": _rate_of("active_evaluation_rate", _counted("rated"), _counted("n")),
     "non_evaluation_rate": _rate_of("non_evaluation_rate", lambda c: c.n - c.rated, _counted("n")),

@@ -546,9 +546,17 @@ def score_group(
                 for subject_id, value in per_subject.items()
             }
 
+    total_weight = math.fsum(item.weight for item in table.items)
     results = [
         _score_subject(
-            subject, table, scored, shares, redistribute, tuple(adjustments.get(subject.id, ())), caps
+            subject,
+            table,
+            total_weight,
+            scored,
+            shares,
+            redistribute,
+            tuple(adjustments.get(subject.id, ())),
+            caps,
         )
         for subject in ordered
     ]
@@ -558,13 +566,13 @@ def score_group(
 def _score_subject(
     subject: Subject,
     table: WeightTable,
+    total_weight: float,
     scored: Mapping[str, Mapping[int, float]],
     shares: Mapping[str, Mapping[int, float]],
     redistribute: Redistribute,
     adjustments: tuple[Adjustment, ...],
     caps: BonusCaps,
 ) -> SubjectScore:
-    total_weight = math.fsum(item.weight for item in table.items)
     sufficient_weight = math.fsum(item.weight for item in table.items if subject.id in scored[item.indicator])
     # With every indicator sufficient both sums are the same fsum, so the factor is exactly 1.
     factor = total_weight / sufficient_weight if redistribute == "proportional" and sufficient_weight else 1.0

@@ -177,22 +177,24 @@ def decode_fold_into(
     tallies = [tally_of(source, subject) for subject in data.pop("subjects")]
     packed, size = b64decode(data.pop("digests")), digests.SIZE
     for i, tally in enumerate(tallies):
-        tally.kept = (tally.kept or 0) + digests.from_bytes(packed[i * size : (i + 1) * size])
+        digest = int.from_bytes(packed[i * size : (i + 1) * size], "big")
+        tally.kept = digest if tally.kept is None else tally.kept + digest
+    values_of = [tally.values for tally in tallies]
     reference: dict[tuple[str, str], int] = {}
     for name, column in data.items():
         if isinstance(column, dict):
             pairs = _pairs(name, column)
-            for tally, pairs_of_one in zip(tallies, column["sizes"], strict=True):
-                _merge(tally.values, name, islice(pairs, pairs_of_one))
+            for values, pairs_of_one in zip(values_of, column["sizes"], strict=True):
+                _merge(values, name, islice(pairs, pairs_of_one))
             if next(pairs, None) is not None:
                 raise ValueError(f"a kept fold of {source} has more {name} than its subjects' sizes say")
             if name == "valid":
                 for key, n in _pairs(name, column):
                     reference[key] = reference.get(key, 0) + n
             continue
-        for tally, value in zip(tallies, column, strict=True):
+        for values, value in zip(values_of, column, strict=True):
             if value:
-                tally.values[name] = tally.values.get(name, 0) + value
+                values[name] = values.get(name, 0) + value
     return reference
 
 
