@@ -101,22 +101,23 @@ def encode_fold(source: str, by_subject: Mapping[int, lib.Counts], summed: Mappi
 def _histogram(name: str, histograms: list[dict[Any, int]]) -> dict[str, Any]:
     """Histograms by column, one after another, each in a fixed order of its keys."""
     if name in _PACKED:
-        return _pack([(k, h[k]) for h in histograms for k in sorted(h)])
+        # Straight into arrays: a year's fold of a province's waits is millions of pairs.
+        values, counts = array("d"), array("q")
+        for histogram in histograms:
+            keys = sorted(histogram)
+            values.extend(keys)
+            counts.extend(map(histogram.__getitem__, keys))
+        if sys.byteorder == "big":
+            values.byteswap()
+            counts.byteswap()
+        return {
+            "keys": b64encode(values.tobytes()).decode("ascii"),
+            "counts": b64encode(counts.tobytes()).decode("ascii"),
+        }
     pairs = [(k, h[k]) for h in histograms for k in sorted(h, key=repr)]
     keys = [k for k, _n in pairs]
     parts = [list(part) for part in zip(*keys, strict=True)] if name in _TUPLE_KEYS else [keys]
     return {"columns": parts, "counts": [n for _k, n in pairs]}
-
-
-def _pack(pairs: list[tuple[float, int]]) -> dict[str, str]:
-    values, counts = array("d", [k for k, _n in pairs]), array("q", [n for _k, n in pairs])
-    if sys.byteorder == "big":
-        values.byteswap()
-        counts.byteswap()
-    return {
-        "keys": b64encode(values.tobytes()).decode("ascii"),
-        "counts": b64encode(counts.tobytes()).decode("ascii"),
-    }
 
 
 def _pairs(name: str, kept: dict[str, Any]) -> Iterator[tuple[Any, int]]:
