@@ -383,10 +383,11 @@ def child_store(p: dict[str, Any]) -> dict[str, Any]:
     writes of a month (assessment/stored.py); with `drop`, remove them so runs count the raw tables."""
     _django()
     from civicpulse.assessment import stored
-    from civicpulse.assessment.models import StoredCounts, StoredMonth, StoredSpan
+    from civicpulse.assessment.models import StoredCounts, StoredFold, StoredMonth, StoredSpan
     from civicpulse.core import clock
 
     StoredCounts.objects.all().delete()
+    StoredFold.objects.all().delete()
     StoredMonth.objects.all().delete()
     StoredSpan.objects.all().delete()
     if p.get("drop"):
@@ -409,7 +410,7 @@ def _settle_kept() -> None:
     VACUUM ANALYZE."""
     from django.db import connection
 
-    tables = "assessment_storedcounts, assessment_storedmonth, assessment_storedspan"
+    tables = "assessment_storedcounts, assessment_storedfold, assessment_storedmonth, assessment_storedspan"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(f"VACUUM ANALYZE {tables}")

@@ -402,6 +402,8 @@ def run_compute(
     scored: list[
         tuple[list[scoring.SubjectScore], dict[int, dict[str, lib.IndicatorValue]], dict[str, Any]]
     ] = []
+    subject_rows: list[tuple[Any, ...]] = []
+    done = 0
     for group, table in sorted(tables.items()):
         group_members = [m for m in members if m.group == group]
         ids = [m.id for m in group_members]
@@ -435,46 +437,39 @@ def run_compute(
             for item in table.items
             if lib.INDICATORS[item.indicator].kind == "rate"
         }
-        # One insert per batch, not per row: a province's run has thousands of subjects.
-        _insert_rows(
-            RunSubject,
-            _SUBJECT_FIELDS,
+        subject_rows.extend(
             (
-                (
-                    run.pk,
-                    group,
-                    score.id if by_units else None,
-                    None if by_units else score.id,
-                    score.probation,
-                    score.coverage,
-                    score.base,
-                    score.bonus,
-                    score.penalty,
-                    score.final,
-                    score.rank,
-                    str(grades[score.id]) if grades.get(score.id) is not None else "",
-                    "",
-                    scoring.incentive(grades.get(score.id), coefficients),
-                )
-                for score in scores
-            ),
+                run.pk,
+                group,
+                score.id if by_units else None,
+                None if by_units else score.id,
+                score.probation,
+                score.coverage,
+                score.base,
+                score.bonus,
+                score.penalty,
+                score.final,
+                score.rank,
+                str(grades[score.id]) if grades.get(score.id) is not None else "",
+                "",
+                scoring.incentive(grades.get(score.id), coefficients),
+            )
+            for score in scores
         )
         scored.append((scores, measured, funnels))
-    # Every group's values in one COPY (or a few INSERTs) once every subject has its row: a statement per
-    # group, and a query per group for the subjects' keys, cost more than the rows.
+        done += len(scores)
+        if progress is not None and done < len(members):
+            progress(done, len(members))
+    # Every group's subjects in one COPY (or a few INSERTs), then one query for their keys, then every value
+    # in one COPY: a statement and a query per group cost more than the rows.
+    _insert_rows(RunSubject, _SUBJECT_FIELDS, subject_rows)
     pks = dict(RunSubject.objects.filter(run=run).values_list("unit_id" if by_units else "staff_id", "pk"))
-    done = 0
-
-    def rows() -> Iterator[tuple[Any, ...]]:
-        nonlocal done
-        for scores, measured, funnels in scored:
-            for first in range(0, len(scores), 200):
-                yield from _value_rows(scores[first : first + 200], pks, measured, funnels)
-                done += len(scores[first : first + 200])
-                if progress is not None:
-                    progress(done, len(members))
-
-    _insert_values(rows())
+    _insert_values(
+        row for scores, measured, funnels in scored for row in _value_rows(scores, pks, measured, funnels)
+    )
+    # The last step once every row is written.
+    if progress is not None:
+        progress(done, len(members))
     audit_record(
         actor=actor,
         action="assessment.run.computed",

@@ -7,8 +7,9 @@ result; `load` answers a run's counts from those rows, folded by the run's resol
 
 They hold for a cut-off when the month was counted as of an earlier moment and no record of the month
 changed in between. Every write leaves an audit event naming its record, and `months_of` maps events to
-the months their records count in. Rectification orders are always counted fresh: whether an order was
-contacted or answered on time depends on the cut-off's date, not only on what was written. Staff schemes
+the months their records count in. A month's rectification orders are kept only once every order of it
+was past both its deadlines when it was counted (until then whether an order was contacted or answered on
+time depends on the cut-off's date, not only on what was written), else counted fresh. Staff schemes
 are counted from the raw tables: a person's counts need the audit trail of who handled each case.
 """
 
@@ -520,11 +521,23 @@ def load(
     span = _span(months, rectifications)
     if fold is not None:
         key, subject_tally = fold
-        if span is not None and key in span.folds:
+        if span is not None and key in span.folds and _whole(key, [span.first], span.months, rectifications):
             return _load_folds(subject_tally, key, [span.first], span.months, rectifications=rectifications)
-        if _folded_by(months, key):
+        if _folded_by(months, key) and _whole(key, months, 1, rectifications):
             return _load_folds(subject_tally, key, months, 1, rectifications=rectifications)
     return _load_rows(months, span, tally_of, rectifications=rectifications)
+
+
+def _whole(key: str, firsts: list[dt.date], months: int, rectifications: bool) -> bool:
+    """Whether every fold row a read needs is there: one per period and source. They are written and
+    deleted with the rows they fold, in one transaction, so a gap means the months were being kept again
+    while the run looked; it then reads the rows per unit rather than count a source as empty."""
+    from civicpulse.assessment.models import StoredFold
+
+    kept = StoredFold.objects.filter(month__in=firsts, months=months, fold=key)
+    if not rectifications:
+        kept = kept.exclude(source="rectifications")
+    return kept.count() == len(firsts) * (len(STORED_SOURCES) + (1 if rectifications else 0))
 
 
 def _folded_by(months: list[dt.date], key: str) -> bool:

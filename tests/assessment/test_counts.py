@@ -303,3 +303,25 @@ def test_the_unit_resolver_answers_what_walking_each_units_path_answers(demo):
     # Units fold into every subject, and some into none (the region above the departments).
     assert answered == subjects | {None}
     assert resolve(None) is None and resolve(max(pk for pk, *_rest in units) + 1) is None
+
+
+def test_a_fold_missing_a_source_is_not_read_and_the_rows_per_unit_are(demo):
+    from civicpulse.assessment.models import StoredFold
+
+    march = [dt.date(2026, 3, 1)]
+    resolve, members = _unit_scheme()
+    kwargs = {"start": march[0], "end": dt.date(2026, 3, 31), "cutoff": builder.DEMO_NOW, "resolve": resolve}
+    with transaction.atomic():
+        assert stored._whole(resolve.key(), march, 1, stored.with_rectifications(march))
+        StoredFold.objects.filter(month=march[0], months=1, fold=resolve.key(), source="tickets").delete()
+        assert stored._folded_by(march, resolve.key())
+        assert not stored._whole(resolve.key(), march, 1, stored.with_rectifications(march))
+        with CaptureQueriesContext(connection) as queries:
+            kept = count(**kwargs, by_staff=False, members=members)
+        read = " ".join(query["sql"] for query in queries.captured_queries)
+        assert "assessment_storedcounts" in read
+        raw = count(**kwargs, by_staff=False, members=members, use_stored=False)
+        # Tickets were not counted as empty: the run read March unit by unit.
+        assert kept.by_subject == raw.by_subject and kept.by_subject["tickets"]
+        assert list(kept.fingerprint()) == list(raw.fingerprint())
+        transaction.set_rollback(True)
