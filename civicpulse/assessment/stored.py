@@ -27,7 +27,7 @@ from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from civicpulse.assessment import digests
@@ -179,7 +179,7 @@ def decode_fold_into(
     tallies = [tally_of(source, subject) for subject in data.pop("subjects")]
     packed, size = b64decode(data.pop("digests")), digests.SIZE
     for i, tally in enumerate(tallies):
-        digest = int.from_bytes(packed[i * size : (i + 1) * size], "big")
+        digest = digests.from_bytes(packed[i * size : (i + 1) * size])
         tally.kept = digest if tally.kept is None else tally.kept + digest
     values_of = [tally.values for tally in tallies]
     reference: dict[tuple[str, str], int] = {}
@@ -283,7 +283,7 @@ def store_month(month: dt.date, cutoff: dt.datetime) -> bool:
             },
         )
     for first, length in spans_of(month):
-        fold_span(first, length)
+        fold_span(first, length, folds)
     return True
 
 
@@ -397,9 +397,12 @@ def _basis(months: list[dt.date]) -> dict[str, str] | None:
 
 
 @collector.paused()
-def fold_span(first: dt.date, length: int) -> bool:
+def fold_span(
+    first: dt.date, length: int, mappings: dict[str, Callable[[int | None], int | None]] | None = None
+) -> bool:
     """Keep a quarter's or a year's counts folded from its kept months, unit by unit as the records name
-    them; False (nothing kept, any older fold dropped) while a month of it is not kept."""
+    them and by each of `mappings` (the published unit schemes' unless given); False (nothing kept, any
+    older fold dropped) while a month of it is not kept."""
     from civicpulse.assessment.counts import _Folder
     from civicpulse.assessment.models import StoredCounts, StoredFold, StoredSpan
 
@@ -420,7 +423,8 @@ def fold_span(first: dt.date, length: int) -> bool:
         StoredCounts.objects.bulk_create(
             _kept_rows(by_unit, summed, month=first, months=length), batch_size=2000
         )
-        folds = _unit_mappings()
+        # The month just kept passes the mappings it was folded by, rather than have them built again.
+        folds = _unit_mappings() if mappings is None else mappings
         for key, resolve in folds.items():
             StoredFold.objects.bulk_create(
                 _folded(by_unit, summed, resolve, month=first, months=length, fold=key)
@@ -532,12 +536,17 @@ def _whole(key: str, firsts: list[dt.date], months: int, rectifications: bool) -
     """Whether every fold row a read needs is there: one per period and source. They are written and
     deleted with the rows they fold, in one transaction, so a gap means the months were being kept again
     while the run looked; it then reads the rows per unit rather than count a source as empty."""
+    found = _fold_rows(key, firsts, months, rectifications).count()
+    return found == len(firsts) * (len(STORED_SOURCES) + (1 if rectifications else 0))
+
+
+def _fold_rows(key: str, firsts: list[dt.date], months: int, rectifications: bool) -> QuerySet[Any]:
+    """The StoredFold rows a run reads: by the mapping `key`, of the periods of `months` months starting on
+    `firsts`, the rectification orders' only if the run reads them kept."""
     from civicpulse.assessment.models import StoredFold
 
     kept = StoredFold.objects.filter(month__in=firsts, months=months, fold=key)
-    if not rectifications:
-        kept = kept.exclude(source="rectifications")
-    return kept.count() == len(firsts) * (len(STORED_SOURCES) + (1 if rectifications else 0))
+    return kept if rectifications else kept.exclude(source="rectifications")
 
 
 def _folded_by(months: list[dt.date], key: str) -> bool:
@@ -567,11 +576,7 @@ def _load_folds(
     *,
     rectifications: bool,
 ) -> dict[tuple[str, str], int]:
-    from civicpulse.assessment.models import StoredFold
-
-    kept = StoredFold.objects.filter(month__in=firsts, months=months, fold=key)
-    if not rectifications:
-        kept = kept.exclude(source="rectifications")
+    kept = _fold_rows(key, firsts, months, rectifications)
     reference: dict[tuple[str, str], int] = {}
     # One row at a time: a year's fold of a province's waits is tens of megabytes of text.
     for source, text in kept.values_list("source", "data").iterator(chunk_size=1):

@@ -118,6 +118,12 @@ def test_the_drill_down_reads_again_exactly_the_records_each_stored_value_counte
     assert checked > 100
 
 
+def _kept_and_raw(members: list[int], **kwargs: Any) -> tuple[RunCounts, RunCounts]:
+    """A unit scheme's counts read as a run reads them (kept where they hold), and from the raw tables."""
+    kept = count(**kwargs, by_staff=False, members=members)
+    return kept, count(**kwargs, by_staff=False, members=members, use_stored=False)
+
+
 def _unit_scheme() -> tuple[Any, Any]:
     version = SchemeVersion.objects.get(scheme__code=SCHEME, status="published")
     members = _members(version, list(weight_tables(version)))
@@ -184,8 +190,7 @@ def test_a_quarter_is_folded_again_when_one_of_its_months_is_kept_again(demo):
         assert stored._span(q1, span.with_rectifications) is None
         resolve, members = _unit_scheme()
         kwargs = {"start": q1[0], "end": dt.date(2026, 3, 31), "cutoff": later, "resolve": resolve}
-        kept = count(**kwargs, by_staff=False, members=members)
-        raw = count(**kwargs, by_staff=False, members=members, use_stored=False)
+        kept, raw = _kept_and_raw(members, **kwargs)
         assert kept.by_subject == raw.by_subject
         assert list(kept.fingerprint()) == list(raw.fingerprint())
         transaction.set_rollback(True)
@@ -211,8 +216,7 @@ def test_kept_counts_are_not_used_once_a_record_of_the_month_changed_or_before_t
     # The run falls back to the raw tables and still counts the same.
     resolve, members = _unit_scheme()
     kwargs = {"start": march[0], "end": dt.date(2026, 3, 31), "cutoff": later, "resolve": resolve}
-    kept = count(**kwargs, by_staff=False, members=members)
-    raw = count(**kwargs, by_staff=False, members=members, use_stored=False)
+    kept, raw = _kept_and_raw(members, **kwargs)
     assert kept.by_subject == raw.by_subject
     assert list(kept.fingerprint()) == list(raw.fingerprint())
 
@@ -273,8 +277,7 @@ def test_a_month_kept_folded_by_another_unit_mapping_is_read_unit_by_unit(demo):
             "cutoff": builder.DEMO_NOW,
             "resolve": moved,
         }
-        kept = count(**kwargs, by_staff=False, members=members)
-        raw = count(**kwargs, by_staff=False, members=members, use_stored=False)
+        kept, raw = _kept_and_raw(members, **kwargs)
         assert kept.by_subject == raw.by_subject
         assert list(kept.fingerprint()) == list(raw.fingerprint())
         transaction.set_rollback(True)
